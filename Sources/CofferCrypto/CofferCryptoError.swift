@@ -1,0 +1,43 @@
+/// The one error type of `CofferCrypto`.
+///
+/// Messages never contain key material, passphrases or plaintext. Every failure to open a
+/// ciphertext — wrong tag, wrong context (AAD), wrong key, truncation — is reported as
+/// ``authenticationFailed`` and nothing else, so an attacker learns nothing about *which* byte
+/// was wrong. Only a header that is not a Coffer v1 header at all may say so
+/// (``malformedHeader(_:)``), because the header is public data.
+public enum CofferCryptoError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The ciphertext could not be authenticated with the given key and context.
+    case authenticationFailed
+    /// The ciphertext does not start with a header this version of Coffer understands.
+    case malformedHeader(String)
+    /// A context field (workspace, secret name) cannot be encoded: the reason says which and why.
+    case invalidContext(String)
+    /// Key bytes have the wrong length or encoding, or a key source is unusable.
+    case invalidKey(String)
+    /// A plaintext is larger than one ciphertext may hold (``EnvelopeKey/maxPlaintextBytes``).
+    case messageTooLarge(limit: Int)
+    /// A key-encryption-key provider could not be used; the message says what to do.
+    case kekUnavailable(String)
+    /// The operating system or a linked library refused an operation (allocation, randomness,
+    /// a cipher call). `operation` names the call, never data.
+    case libraryFailure(operation: String)
+
+    public var description: String {
+        switch self {
+        case .authenticationFailed:
+            return "authentication failed: the ciphertext was altered, or the key or context is not the one it was sealed with"
+        case .malformedHeader(let why):
+            return "not a Coffer ciphertext: \(why)"
+        case .invalidContext(let why):
+            return "invalid encryption context: \(why)"
+        case .invalidKey(let why):
+            return "invalid key: \(why)"
+        case .messageTooLarge(let limit):
+            return "value too large: at most \(limit) bytes can be sealed in one ciphertext"
+        case .kekUnavailable(let why):
+            return "key-encryption key unavailable: \(why)"
+        case .libraryFailure(let operation):
+            return "cryptographic library call failed: \(operation)"
+        }
+    }
+}

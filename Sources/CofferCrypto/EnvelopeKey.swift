@@ -1,0 +1,158 @@
+/// A 256-bit key prepared for sealing and opening Coffer v1 ciphertexts: the AES key schedule
+/// (and GHASH precomputation) is done once here and reused by every message, so a message only
+/// costs a nonce, the AAD and the cipher pass itself.
+///
+/// One `EnvelopeKey` can be used by any number of tasks at once.
+///
+/// ```swift
+/// let key = try EnvelopeKey(SymmetricKey.generate(), id: 1)
+/// let context = EnvelopeContext.secret(workspace: "acme", name: "github-token", version: 1)
+/// let sealed = try key.seal(Array("ghp_…".utf8), context: context)
+/// let plain = try key.open(sealed, context: context)
+/// ```
+public final class EnvelopeKey: Sendable, CustomStringConvertible {
+    /// Which library does the AES-GCM work.
+    public enum Backend: String, Sendable, CaseIterable {
+        /// libsodium for messages up to ``EnvelopeKey/automaticSodiumLimit`` bytes, OpenSSL
+        /// above (chosen by measurement, see BENCHMARKS.md); OpenSSL only where the CPU lacks
+        /// AES-NI/PCLMULQDQ.
+        case automatic
+        /// libsodium for every size (fails on CPUs without AES-NI/PCLMULQDQ).
+        case libsodium
+        /// OpenSSL EVP for every size.
+        case openSSL
+    }
+
+    /// With ``Backend/automatic``, messages of at most this many bytes go to libsodium.
+    public static let automaticSodiumLimit = 1024
+
+    /// Largest plaintext one ciphertext may hold (1 GiB).
+    public static let maxPlaintextBytes = 1 << 30
+
+    /// The key id written into (and required in) every ciphertext header.
+    public let id: UInt32
+    /// The backend this key was prepared with.
+    public let backend: Backend
+
+    private let sodium: SodiumGCM?
+    private let openSSL: OpenSSLGCM?
+    private let sodiumLimit: Int
+
+    /// Prepares `key` for use under key id `id`.
+    public init(_ key: SymmetricKey, id: UInt32, backend: Backend = .automatic) throws {
+        self.id = id
+        self.backend = backend
+        switch backend {
+        case .automatic:
+            sodium = SodiumGCM.isAvailable ? try SodiumGCM(key: key) : nil
+            openSSL = try OpenSSLGCM(key: key)
+            sodiumLimit = sodium == nil ? -1 : Self.automaticSodiumLimit
+        case .libsodium:
+            sodium = try SodiumGCM(key: key)
+            openSSL = nil
+            sodiumLimit = Int.max
+        case .openSSL:
+            sodium = nil
+            openSSL = try OpenSSLGCM(key: key)
+            sodiumLimit = -1
+        }
+    }
+
+    // MARK: Seal
+
+    /// Seals `plaintext` under this key, bound to `context`. Returns
+    /// `header ‖ nonce ‖ ciphertext ‖ tag` (``CiphertextHeader/overhead`` bytes longer than the
+    /// plaintext). One heap allocation: the returned array.
+    public func seal(_ plaintext: UnsafeRawBufferPointer, context: EnvelopeContext) throws -> [UInt8] {
+        let n = plaintext.count
+        guard n <= Self.maxPlaintextBytes else { throw CofferCryptoError.messageTooLarge(limit: Self.maxPlaintextBytes) }
+        try context.validate()
+        let total = n + CiphertextHeader.overhead
+        let aadCount = CiphertextHeader.byteCount + context.encodedCount
+        // A zero-length plaintext may come with a nil base address; libraries want a pointer.
+        let input = plaintext.baseAddress ?? UnsafeRawPointer(bitPattern: 0x10).unsafelyUnwrapped
+        return try withUnsafeTemporaryAllocation(byteCount: aadCount, alignment: 8) { (aad) -> [UInt8] in
+            let a = aad.baseAddress!
+            CiphertextHeader.write(keyID: id, to: a)
+            _ = context.encode(into: a + CiphertextHeader.byteCount)
+            let aadBuffer = UnsafeRawBufferPointer(aad)
+            var failure: (any Error)? = nil
+            let out = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                let o = UnsafeMutableRawPointer(buffer.baseAddress!)
+                o.copyMemory(from: a, byteCount: CiphertextHeader.byteCount)
+                let nonce = o + CiphertextHeader.byteCount
+                let body = nonce + CiphertextHeader.nonceByteCount
+                do {
+                    try NonceSource.fill(nonce)
+                    if n <= sodiumLimit, let sodium {
+                        try sodium.seal(plaintext: input, count: n, aad: aadBuffer, nonce: nonce, output: body)
+                    } else {
+                        try openSSL.unsafelyUnwrapped.seal(
+                            plaintext: input, count: n, aad: aadBuffer, nonce: nonce,
+                            ciphertext: body, tag: body + n)
+                    }
+                    initialized = total
+                } catch {
+                    failure = error
+                    initialized = 0
+                }
+            }
+            if let failure { throw failure }
+            return out
+        }
+    }
+
+    /// Seals `plaintext`; see ``seal(_:context:)-(UnsafeRawBufferPointer,_)``.
+    public func seal(_ plaintext: [UInt8], context: EnvelopeContext) throws -> [UInt8] {
+        try plaintext.withUnsafeBytes { (p) in try seal(p, context: context) }
+    }
+
+    /// Seals `plaintext`; see ``seal(_:context:)-(UnsafeRawBufferPointer,_)``.
+    public func seal(_ plaintext: SecretBytes, context: EnvelopeContext) throws -> [UInt8] {
+        try plaintext.withUnsafeBytes { (p) in try seal(p, context: context) }
+    }
+
+    // MARK: Open
+
+    /// Authenticates and decrypts a Coffer v1 ciphertext sealed under this key and `context`.
+    ///
+    /// - Throws: ``CofferCryptoError/authenticationFailed`` for every failure to open (tag,
+    ///   context, key, truncation); ``CofferCryptoError/malformedHeader(_:)`` only when the
+    ///   header names a format version or algorithm this build does not know.
+    public func open(_ ciphertext: UnsafeRawBufferPointer, context: EnvelopeContext) throws -> SecretBytes {
+        let header = try CiphertextHeader(parsing: ciphertext)
+        guard ciphertext.count >= CiphertextHeader.overhead, header.keyID == id else {
+            throw CofferCryptoError.authenticationFailed
+        }
+        try context.validate()
+        let n = ciphertext.count - CiphertextHeader.overhead
+        let c = ciphertext.baseAddress!
+        let aadCount = CiphertextHeader.byteCount + context.encodedCount
+        return try withUnsafeTemporaryAllocation(byteCount: aadCount, alignment: 8) { (aad) -> SecretBytes in
+            let a = aad.baseAddress!
+            a.copyMemory(from: c, byteCount: CiphertextHeader.byteCount)
+            _ = context.encode(into: a + CiphertextHeader.byteCount)
+            let aadBuffer = UnsafeRawBufferPointer(aad)
+            let nonce = c + CiphertextHeader.byteCount
+            let body = nonce + CiphertextHeader.nonceByteCount
+            return try SecretBytes(count: n) { (out) in
+                let o = out.baseAddress!
+                let ok: Bool
+                if n <= sodiumLimit, let sodium {
+                    ok = sodium.open(ciphertext: body, count: n, aad: aadBuffer, nonce: nonce, plaintext: o)
+                } else {
+                    ok = try openSSL.unsafelyUnwrapped.open(
+                        ciphertext: body, count: n, tag: body + n, aad: aadBuffer, nonce: nonce, plaintext: o)
+                }
+                guard ok else { throw CofferCryptoError.authenticationFailed }
+            }
+        }
+    }
+
+    /// Opens `ciphertext`; see ``open(_:context:)-(UnsafeRawBufferPointer,_)``.
+    public func open(_ ciphertext: [UInt8], context: EnvelopeContext) throws -> SecretBytes {
+        try ciphertext.withUnsafeBytes { (c) in try open(c, context: context) }
+    }
+
+    public var description: String { "EnvelopeKey(id: \(id), backend: \(backend.rawValue), key redacted)" }
+}
