@@ -1,3 +1,5 @@
+import CSodium
+
 /// A 256-bit key prepared for sealing and opening Coffer v1 ciphertexts: the AES key schedule
 /// (and GHASH precomputation) is done once here and reused by every message, so a message only
 /// costs a nonce, the AAD and the cipher pass itself.
@@ -64,57 +66,70 @@ public final class EnvelopeKey: Sendable, CustomStringConvertible {
     /// `header ‖ nonce ‖ ciphertext ‖ tag` (``CiphertextHeader/overhead`` bytes longer than the
     /// plaintext). One heap allocation: the returned array.
     public func seal(_ plaintext: UnsafeRawBufferPointer, context: EnvelopeContext) throws -> [UInt8] {
-        let n = plaintext.count
-        guard n <= Self.maxPlaintextBytes else { throw CofferCryptoError.messageTooLarge(limit: Self.maxPlaintextBytes) }
-        try context.validate()
-        let total = n + CiphertextHeader.overhead
-        let aadCount = CiphertextHeader.byteCount + context.encodedCount
-        // A zero-length plaintext may come with a nil base address; libraries want a pointer.
-        let input = plaintext.baseAddress ?? UnsafeRawPointer(bitPattern: 0x10).unsafelyUnwrapped
-        return try withUnsafeTemporaryAllocation(byteCount: aadCount, alignment: 8) { (aad) -> [UInt8] in
-            let a = aad.baseAddress!
-            CiphertextHeader.write(keyID: id, to: a)
-            _ = context.encode(into: a + CiphertextHeader.byteCount)
-            let aadBuffer = UnsafeRawBufferPointer(aad)
-            var failure: (any Error)? = nil
-            let out = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-                let o = UnsafeMutableRawPointer(buffer.baseAddress!)
-                o.copyMemory(from: a, byteCount: CiphertextHeader.byteCount)
-                let nonce = o + CiphertextHeader.byteCount
-                let body = nonce + CiphertextHeader.nonceByteCount
-                do {
-                    try NonceSource.fill(nonce)
-                    if n <= sodiumLimit, let sodium {
-                        try sodium.seal(plaintext: input, count: n, aad: aadBuffer, nonce: nonce, output: body)
-                    } else {
-                        try openSSL.unsafelyUnwrapped.seal(
-                            plaintext: input, count: n, aad: aadBuffer, nonce: nonce,
-                            ciphertext: body, tag: body + n)
-                    }
-                    initialized = total
-                } catch {
-                    failure = error
-                    initialized = 0
-                }
-            }
-            if let failure { throw failure }
-            return out
+        guard plaintext.count <= Self.maxPlaintextBytes else {
+            throw CofferCryptoError.messageTooLarge(limit: Self.maxPlaintextBytes)
         }
+        let total = plaintext.count + CiphertextHeader.overhead
+        var failure: (any Error)? = nil
+        let out = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            do {
+                initialized = try seal(plaintext, context: context, into: UnsafeMutableRawBufferPointer(buffer))
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
+        return out
     }
 
     /// Seals `plaintext`; see ``seal(_:context:)-(UnsafeRawBufferPointer,_)``.
     public func seal(_ plaintext: [UInt8], context: EnvelopeContext) throws -> [UInt8] {
-        try plaintext.withUnsafeBytes { (p) in try seal(p, context: context) }
+        try plaintext.withUnsafeBytes { p in try seal(p, context: context) }
     }
 
     /// Seals `plaintext`; see ``seal(_:context:)-(UnsafeRawBufferPointer,_)``.
     public func seal(_ plaintext: SecretBytes, context: EnvelopeContext) throws -> [UInt8] {
-        try plaintext.withUnsafeBytes { (p) in try seal(p, context: context) }
+        try plaintext.withUnsafeBytes { p in try seal(p, context: context) }
+    }
+
+    /// Seals `plaintext` into caller-provided memory, allocating nothing. `output` must hold at
+    /// least `plaintext.count + CiphertextHeader.overhead` bytes and must not overlap
+    /// `plaintext`. Returns the number of bytes written.
+    public func seal(
+        _ plaintext: UnsafeRawBufferPointer, context: EnvelopeContext, into output: UnsafeMutableRawBufferPointer
+    ) throws -> Int {
+        let n = plaintext.count
+        guard n <= Self.maxPlaintextBytes else { throw CofferCryptoError.messageTooLarge(limit: Self.maxPlaintextBytes) }
+        let total = n + CiphertextHeader.overhead
+        precondition(output.count >= total, "output buffer too small for the sealed value")
+        try context.validate()
+        // A zero-length plaintext may come with a nil base address; the libraries want a pointer.
+        let input = plaintext.baseAddress ?? UnsafeRawPointer(output.baseAddress!)
+        let o = output.baseAddress!
+        CiphertextHeader.write(keyID: id, to: o)
+        let nonce = o + CiphertextHeader.byteCount
+        let body = nonce + CiphertextHeader.nonceByteCount
+        try NonceSource.fill(nonce)
+        try withUnsafeTemporaryAllocation(byteCount: CiphertextHeader.byteCount + context.encodedCount, alignment: 8) { aad in
+            let a = aad.baseAddress!
+            a.copyMemory(from: o, byteCount: CiphertextHeader.byteCount)
+            _ = context.encode(into: a + CiphertextHeader.byteCount)
+            let aadBuffer = UnsafeRawBufferPointer(aad)
+            if n <= sodiumLimit, let sodium {
+                try sodium.seal(plaintext: input, count: n, aad: aadBuffer, nonce: nonce, output: body)
+            } else {
+                try openSSL.unsafelyUnwrapped.seal(
+                    plaintext: input, count: n, aad: aadBuffer, nonce: nonce, ciphertext: body, tag: body + n)
+            }
+        }
+        return total
     }
 
     // MARK: Open
 
     /// Authenticates and decrypts a Coffer v1 ciphertext sealed under this key and `context`.
+    /// One heap allocation: the returned value, which wipes itself when released.
     ///
     /// - Throws: ``CofferCryptoError/authenticationFailed`` for every failure to open (tag,
     ///   context, key, truncation); ``CofferCryptoError/malformedHeader(_:)`` only when the
@@ -124,34 +139,52 @@ public final class EnvelopeKey: Sendable, CustomStringConvertible {
         guard ciphertext.count >= CiphertextHeader.overhead, header.keyID == id else {
             throw CofferCryptoError.authenticationFailed
         }
+        return try SecretBytes(count: ciphertext.count - CiphertextHeader.overhead) { out in
+            _ = try open(ciphertext, context: context, into: out)
+        }
+    }
+
+    /// Opens `ciphertext`; see ``open(_:context:)-(UnsafeRawBufferPointer,_)``.
+    public func open(_ ciphertext: [UInt8], context: EnvelopeContext) throws -> SecretBytes {
+        try ciphertext.withUnsafeBytes { c in try open(c, context: context) }
+    }
+
+    /// Opens `ciphertext` into caller-provided memory, allocating nothing. `output` must hold
+    /// at least `ciphertext.count - CiphertextHeader.overhead` bytes. Returns the plaintext
+    /// length. On failure nothing readable is left in `output`. The caller is responsible for
+    /// wiping `output` when done with the plaintext.
+    public func open(
+        _ ciphertext: UnsafeRawBufferPointer, context: EnvelopeContext, into output: UnsafeMutableRawBufferPointer
+    ) throws -> Int {
+        let header = try CiphertextHeader(parsing: ciphertext)
+        guard ciphertext.count >= CiphertextHeader.overhead, header.keyID == id else {
+            throw CofferCryptoError.authenticationFailed
+        }
         try context.validate()
         let n = ciphertext.count - CiphertextHeader.overhead
+        precondition(output.count >= n, "output buffer too small for the opened value")
         let c = ciphertext.baseAddress!
-        let aadCount = CiphertextHeader.byteCount + context.encodedCount
-        return try withUnsafeTemporaryAllocation(byteCount: aadCount, alignment: 8) { (aad) -> SecretBytes in
+        // Zero-length output may have a nil base address; the libraries want a pointer.
+        let o = output.baseAddress ?? UnsafeMutableRawPointer(mutating: c)
+        let ok = try withUnsafeTemporaryAllocation(byteCount: CiphertextHeader.byteCount + context.encodedCount, alignment: 8) { aad -> Bool in
             let a = aad.baseAddress!
             a.copyMemory(from: c, byteCount: CiphertextHeader.byteCount)
             _ = context.encode(into: a + CiphertextHeader.byteCount)
             let aadBuffer = UnsafeRawBufferPointer(aad)
             let nonce = c + CiphertextHeader.byteCount
             let body = nonce + CiphertextHeader.nonceByteCount
-            return try SecretBytes(count: n) { (out) in
-                let o = out.baseAddress!
-                let ok: Bool
-                if n <= sodiumLimit, let sodium {
-                    ok = sodium.open(ciphertext: body, count: n, aad: aadBuffer, nonce: nonce, plaintext: o)
-                } else {
-                    ok = try openSSL.unsafelyUnwrapped.open(
-                        ciphertext: body, count: n, tag: body + n, aad: aadBuffer, nonce: nonce, plaintext: o)
-                }
-                guard ok else { throw CofferCryptoError.authenticationFailed }
+            if n <= sodiumLimit, let sodium {
+                return sodium.open(ciphertext: body, count: n, aad: aadBuffer, nonce: nonce, plaintext: o)
+            } else {
+                return try openSSL.unsafelyUnwrapped.open(
+                    ciphertext: body, count: n, tag: body + n, aad: aadBuffer, nonce: nonce, plaintext: o)
             }
         }
-    }
-
-    /// Opens `ciphertext`; see ``open(_:context:)-(UnsafeRawBufferPointer,_)``.
-    public func open(_ ciphertext: [UInt8], context: EnvelopeContext) throws -> SecretBytes {
-        try ciphertext.withUnsafeBytes { (c) in try open(c, context: context) }
+        guard ok else {
+            if n > 0 { sodium_memzero(o, n) }
+            throw CofferCryptoError.authenticationFailed
+        }
+        return n
     }
 
     public var description: String { "EnvelopeKey(id: \(id), backend: \(backend.rawValue), key redacted)" }
