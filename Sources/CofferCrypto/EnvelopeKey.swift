@@ -99,6 +99,15 @@ public final class EnvelopeKey: Sendable, CustomStringConvertible {
     public func seal(
         _ plaintext: UnsafeRawBufferPointer, context: EnvelopeContext, into output: UnsafeMutableRawBufferPointer
     ) throws -> Int {
+        try seal(plaintext, context: context, nonce: nil, into: output)
+    }
+
+    /// Seals with an explicit nonce. Internal: only the published test vectors use a fixed
+    /// nonce; every public path draws it from ``NonceSource``.
+    func seal(
+        _ plaintext: UnsafeRawBufferPointer, context: EnvelopeContext, nonce fixedNonce: UnsafeRawBufferPointer?,
+        into output: UnsafeMutableRawBufferPointer
+    ) throws -> Int {
         let n = plaintext.count
         guard n <= Self.maxPlaintextBytes else { throw CofferCryptoError.messageTooLarge(limit: Self.maxPlaintextBytes) }
         let total = n + CiphertextHeader.overhead
@@ -110,7 +119,12 @@ public final class EnvelopeKey: Sendable, CustomStringConvertible {
         CiphertextHeader.write(keyID: id, to: o)
         let nonce = o + CiphertextHeader.byteCount
         let body = nonce + CiphertextHeader.nonceByteCount
-        try NonceSource.fill(nonce)
+        if let fixedNonce {
+            precondition(fixedNonce.count == CiphertextHeader.nonceByteCount)
+            nonce.copyMemory(from: fixedNonce.baseAddress!, byteCount: CiphertextHeader.nonceByteCount)
+        } else {
+            try NonceSource.fill(nonce)
+        }
         try withUnsafeTemporaryAllocation(byteCount: CiphertextHeader.byteCount + context.encodedCount, alignment: 8) { aad in
             let a = aad.baseAddress!
             a.copyMemory(from: o, byteCount: CiphertextHeader.byteCount)
