@@ -1,0 +1,30 @@
+import ArgumentParser
+import Coffer
+
+/// `coffer`: the Coffer keyring CLI.
+@main
+struct CofferCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coffer",
+        abstract: "Encrypted credential and secret vault: AES-256-GCM envelope encryption per workspace.",
+        discussion: """
+            Secret values are read from standard input or a file, never from arguments.
+
+            The key-encryption key (KEK) comes from --kek or COFFER_KEK:
+              file:PATH         32 raw bytes or base64 in a file only you can read (chmod 600)
+              env:VAR           base64 of 32 bytes in environment variable VAR
+              passphrase[:PATH] Argon2id from COFFER_PASSPHRASE or a prompt; salt and
+                                parameters kept in PATH (default ~/.coffer/passphrase-kek.json)
+
+            Examples:
+              coffer kek generate ~/.coffer/kek
+              printf 'ghp_example' | coffer seal --kek file:keys-example/demo-kek.key \\
+                  --workspace acme --name github-token > token.sealed.json
+              coffer open --kek file:keys-example/demo-kek.key --in token.sealed.json
+
+            Exit codes: \(ExitStatus.summary)
+            """,
+        version: Coffer.version,
+        subcommands: [Seal.self, Open.self, Inspect.self, KEK.self]
+    )
+}

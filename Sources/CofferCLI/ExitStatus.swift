@@ -1,0 +1,72 @@
+import ArgumentParser
+import CofferCrypto
+
+/// The documented exit codes of `coffer` (sysexits-style, one per kind of failure).
+enum ExitStatus: Int32, CaseIterable {
+    case success = 0
+    /// Bad arguments or options (argument-parser's validation code).
+    case usage = 64
+    /// The input is not acceptable: malformed document, empty or oversized value.
+    case invalidInput = 65
+    /// The workspace, secret or file does not exist.
+    case notFound = 66
+    /// The store cannot be reached or opened.
+    case storeUnavailable = 69
+    /// Unexpected internal failure.
+    case software = 70
+    /// A check-and-set write found a different current version.
+    case conflict = 75
+    /// Authentication failed: wrong KEK or passphrase, or tampered data.
+    case authenticationFailed = 77
+    /// The KEK configuration is unusable (missing or unprotected key file, bad variable).
+    case configuration = 78
+
+    static var summary: String {
+        "0 ok, 64 usage, 65 invalid input, 66 not found, 69 store unavailable, 70 internal error, "
+            + "75 check-and-set conflict, 77 authentication failed (wrong KEK or tampered data), "
+            + "78 KEK configuration error."
+    }
+}
+
+/// A failure the CLI reports with one clear line and a documented exit code.
+struct CLIFailure: Error, CustomStringConvertible {
+    let status: ExitStatus
+    let message: String
+    var description: String { message }
+
+    static func from(_ error: any Error) -> CLIFailure {
+        if let failure = error as? CLIFailure { return failure }
+        guard let crypto = error as? CofferCryptoError else {
+            return CLIFailure(status: .software, message: "\(error)")
+        }
+        switch crypto {
+        case .authenticationFailed:
+            return CLIFailure(
+                status: .authenticationFailed,
+                message: "\(crypto). Check that --kek / COFFER_KEK names the key the data was sealed with.")
+        case .malformedHeader, .invalidContext, .messageTooLarge:
+            return CLIFailure(status: .invalidInput, message: "\(crypto)")
+        case .invalidKey, .kekUnavailable:
+            return CLIFailure(status: .configuration, message: "\(crypto)")
+        case .libraryFailure:
+            return CLIFailure(status: .software, message: "\(crypto)")
+        @unknown default:
+            return CLIFailure(status: .software, message: "\(crypto)")
+        }
+    }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning any failure into one line on stderr and a documented exit code.
+    static func reportingFailures(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            let failure = CLIFailure.from(error)
+            Terminal.printError("coffer: \(failure.message)")
+            throw ExitCode(failure.status.rawValue)
+        }
+    }
+}

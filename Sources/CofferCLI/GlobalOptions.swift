@@ -1,0 +1,80 @@
+import ArgumentParser
+import CofferCrypto
+import Foundation
+import Logging
+import Synchronization
+import Coffer
+
+/// Options every command that touches keys shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Key-encryption key: file:PATH, env:VAR or passphrase[:PATH] (default: $COFFER_KEK).",
+        valueName: "uri"))
+    var kek: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Log level on stderr: trace, debug, info, notice, warning, error, critical (default: $COFFER_LOG_LEVEL or warning).",
+        valueName: "level"))
+    var logLevel: String?
+
+    /// The logger of this run; only the CLI bootstraps logging.
+    func makeLogger() -> Logger {
+        let env = ProcessInfo.processInfo.environment
+        let levelName = logLevel ?? env["COFFER_LOG_LEVEL"] ?? "warning"
+        let level = Logger.Level(rawValue: levelName.lowercased()) ?? .warning
+        Bootstrap.once(level: level)
+        var logger = Logger(label: "coffer")
+        logger.logLevel = level
+        return logger
+    }
+
+    /// The KEK provider named by `--kek` or `COFFER_KEK`.
+    func kekProvider(logger: Logger) async throws -> any KeyEncryptionKeyProvider {
+        let env = ProcessInfo.processInfo.environment
+        guard let uri = kek ?? env["COFFER_KEK"], !uri.isEmpty else {
+            throw CLIFailure(
+                status: .configuration,
+                message: "no key-encryption key configured: pass --kek file:PATH (or env:VAR, passphrase) or set COFFER_KEK; "
+                    + "to try Coffer, use --kek file:keys-example/demo-kek.key")
+        }
+        let home = env["HOME"] ?? "."
+        return try await KEKProviders.make(
+            uri: uri, environment: env,
+            passphraseSource: .default,
+            defaultPassphraseParamsPath: home + "/.coffer/passphrase-kek.json",
+            logger: logger)
+    }
+}
+
+/// Installs the stderr log handler exactly once per process.
+enum Bootstrap {
+    private static let done = Mutex(false)
+    static func once(level: Logger.Level) {
+        done.withLock { done in
+            guard !done else { return }
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            done = true
+        }
+    }
+}
+
+/// Workspace, name and version that a value is bound to.
+struct SecretLocation: ParsableArguments {
+    @Option(name: [.customShort("w"), .long], help: "Workspace id (a-z 0-9 . _ -, at most 64).")
+    var workspace: String
+
+    @Option(name: [.customShort("n"), .long], help: "Secret name (A-Z a-z 0-9 . _ - /, at most 256).")
+    var name: String
+
+    @Option(name: .long, help: "Secret version bound into the ciphertext.")
+    var version: UInt32 = 1
+
+    func validate() throws {
+        if let problem = NameRules.problem(withWorkspace: workspace) { throw ValidationError(problem) }
+        if let problem = NameRules.problem(withSecretName: name) { throw ValidationError(problem) }
+    }
+}

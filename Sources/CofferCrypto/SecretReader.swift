@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CSodium
+
+/// Reads secret input (a value piped on stdin, a file) straight into wiped memory: every
+/// intermediate buffer is zeroed before it is freed, so no copy of the secret is left behind
+/// in the heap.
+public enum SecretReader {
+    /// Reads everything from `fileDescriptor` until end of file.
+    /// - Throws: ``CofferCryptoError/messageTooLarge(limit:)`` when more than `limit` bytes
+    ///   arrive (nothing is returned), ``CofferCryptoError/libraryFailure(operation:)`` when
+    ///   `read` fails.
+    public static func readAll(fileDescriptor: Int32, limit: Int) throws -> SecretBytes {
+        var capacity = 4096
+        var buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        var count = 0
+        defer {
+            sodium_memzero(buffer, capacity)
+            buffer.deallocate()
+        }
+        while true {
+            if count == capacity {
+                guard capacity <= limit else { throw CofferCryptoError.messageTooLarge(limit: limit) }
+                let bigger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
+                bigger.copyMemory(from: buffer, byteCount: count)
+                sodium_memzero(buffer, capacity)
+                buffer.deallocate()
+                buffer = bigger
+                capacity *= 2
+            }
+            let n = read(fileDescriptor, buffer + count, capacity - count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CofferCryptoError.libraryFailure(operation: "read (errno \(errno))")
+            }
+            if n == 0 { break }
+            count += n
+            if count > limit { throw CofferCryptoError.messageTooLarge(limit: limit) }
+        }
+        return SecretBytes(copying: UnsafeRawBufferPointer(start: buffer, count: count))
+    }
+
+    /// Reads a whole file at `path`.
+    /// - Throws: ``CofferCryptoError/libraryFailure(operation:)`` naming the path and the
+    ///   system's reason when the file cannot be opened or read.
+    public static func readFile(atPath path: String, limit: Int) throws -> SecretBytes {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            throw CofferCryptoError.libraryFailure(operation: "open \(path): \(String(cString: strerror(e)))")
+        }
+        defer { close(fd) }
+        return try readAll(fileDescriptor: fd, limit: limit)
+    }
+}

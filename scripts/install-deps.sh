@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Coffer needs on a Debian machine, only where missing: the C libraries it links
+# (OpenSSL libcrypto, libsodium) with pkg-config, and Python's `cryptography` for the format
+# cross-check. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+APT_PKGS=(pkg-config libssl-dev libsodium-dev python3)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "installing: ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c 'from cryptography.hazmat.primitives.ciphers.aead import AESGCM' 2>/dev/null; then
+  echo "installing Python package: cryptography" >&2
+  python3 -m pip install -q cryptography
+fi
+
+command -v swift >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)" >&2; exit 1; }
