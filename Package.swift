@@ -59,6 +59,11 @@ let package = Package(
             dependencies: ["CofferCrypto"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "CofferCLITests",
+            dependencies: ["Coffer"],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
