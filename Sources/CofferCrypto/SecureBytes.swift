@@ -26,14 +26,16 @@ public final class SecureBytes: @unchecked Sendable, Equatable, CustomStringConv
         guard let p = sodium_malloc(max(count, 1)) else {
             fatalError("sodium_malloc failed: out of memory or mlock limit")
         }
-        self.pointer = p
-        self.count = count
+        // Run the initializer before the stored properties are set: a class initializer that
+        // throws after full initialization runs `deinit`, which would free `p` a second time.
         do {
             try initializer(UnsafeMutableRawBufferPointer(start: p, count: count))
         } catch {
-            sodium_free(p)
+            sodium_free(p)  // wipes, then unmaps
             throw error
         }
+        self.pointer = p
+        self.count = count
     }
 
     /// Fresh random secret bytes from libsodium's CSPRNG.
