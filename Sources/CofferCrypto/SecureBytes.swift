@@ -28,12 +28,10 @@ public final class SecureBytes: @unchecked Sendable, Equatable, CustomStringConv
         }
         self.pointer = p
         self.count = count
-        do {
-            try initializer(UnsafeMutableRawBufferPointer(start: p, count: count))
-        } catch {
-            sodium_free(p)
-            throw error
-        }
+        // If the initializer throws, every stored property is already set, so Swift runs
+        // deinit, which wipes and frees the memory: freeing it here as well would be a
+        // double free.
+        try initializer(UnsafeMutableRawBufferPointer(start: p, count: count))
     }
 
     /// Fresh random secret bytes from libsodium's CSPRNG.
