@@ -13,7 +13,7 @@ import CSodium
 /// for environment variables, byte by byte from the terminal for prompts. Only
 /// ``value(_:)`` (meant for tests) and an injected environment dictionary hold the
 /// passphrase in a Swift `String`, which cannot be wiped.
-public struct PassphraseSource: Sendable, CustomStringConvertible {
+public struct PassphraseSource: Sendable, CustomStringConvertible, CustomReflectable {
     /// The environment variable read by ``standard(environment:ttyPath:)``: `COFFER_PASSPHRASE`.
     public static let defaultVariable = "COFFER_PASSPHRASE"
     /// Longest passphrase accepted, in bytes.
@@ -59,6 +59,9 @@ public struct PassphraseSource: Sendable, CustomStringConvertible {
         case .standard(let variable, _, let tty): return "PassphraseSource(env:\(variable), else terminal:\(tty))"
         }
     }
+
+    /// No children, so `dump` and debuggers cannot show a ``value(_:)`` passphrase.
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 
     // MARK: Reading
 
