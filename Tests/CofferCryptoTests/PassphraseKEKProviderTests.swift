@@ -127,6 +127,18 @@ import Testing
         }
     }
 
+    @Test func concurrentFirstUseDerivesOnce() async throws {
+        let dir = try TemporaryDirectory()
+        let shared: any KeyEncryptionKeyProvider = provider(dir, "pw")
+        let other: any KeyEncryptionKeyProvider = provider(dir, "pw")  // another "process"
+        let ids = try await withThrowingTaskGroup(of: KEKIdentifier.self) { group in
+            for i in 0..<16 { group.addTask { try await (i.isMultiple(of: 2) ? shared : other).keyID() } }
+            return try await group.reduce(into: Set<KEKIdentifier>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["params.json"])
+    }
+
     @Test func sourceDescriptionRedactsValue() {
         #expect(!"\(PassphraseSource.value("hunter2"))".contains("hunter2"))
         #expect(!String(reflecting: PassphraseSource.value("hunter2")).contains("hunter2"))
