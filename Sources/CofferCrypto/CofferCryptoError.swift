@@ -18,6 +18,9 @@ public enum CofferCryptoError: Error, Sendable, Equatable, CustomStringConvertib
     case messageTooLarge(limit: Int)
     /// A key-encryption-key provider could not be used; the message says what to do.
     case kekUnavailable(String)
+    /// The passphrase does not derive the KEK recorded in the passphrase parameters file at
+    /// `paramsFile` (only the path is carried, never the passphrase).
+    case wrongPassphrase(paramsFile: String)
     /// The operating system or a linked library refused an operation (allocation, randomness,
     /// a cipher call). `operation` names the call, never data.
     case libraryFailure(operation: String)
@@ -36,6 +39,8 @@ public enum CofferCryptoError: Error, Sendable, Equatable, CustomStringConvertib
             return "value too large: at most \(limit) bytes can be sealed in one ciphertext"
         case .kekUnavailable(let why):
             return "key-encryption key unavailable: \(why)"
+        case .wrongPassphrase(let paramsFile):
+            return "passphrase does not match the one this params file was created with (\(paramsFile))"
         case .libraryFailure(let operation):
             return "cryptographic library call failed: \(operation)"
         }

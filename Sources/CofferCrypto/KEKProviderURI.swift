@@ -1,0 +1,79 @@
+/// A parsed KEK provider URI: where a key-encryption key comes from.
+///
+/// Accepted forms (see ``acceptedForms``):
+/// - `file:PATH` (also `file://` + an absolute path): a key file, see ``FileKEKProvider``;
+/// - `env:VARIABLE`: an environment variable holding base64, see ``EnvironmentKEKProvider``;
+/// - `passphrase` or `passphrase:PARAMS_PATH`: a passphrase-derived KEK, see
+///   ``PassphraseKEKProvider``; without a path the caller's default parameters file is used.
+///
+/// The schemes `pkcs11:` and `kms:` are reserved for hardware and cloud providers and are
+/// reported as not supported by this build.
+public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
+    /// `file:PATH`.
+    case file(path: String)
+    /// `env:VARIABLE`.
+    case environment(variable: String)
+    /// `passphrase` (nil) or `passphrase:PARAMS_PATH`.
+    case passphrase(paramsPath: String?)
+
+    /// The forms ``init(parsing:)`` accepts, for help and error texts.
+    public static let acceptedForms = ["file:PATH", "env:VARIABLE", "passphrase", "passphrase:PARAMS_PATH"]
+    /// Schemes reserved for providers that later versions will add.
+    public static let reservedSchemes = ["pkcs11", "kms"]
+
+    /// Parses `text`.
+    /// - Throws: ``CofferCryptoError/kekUnavailable(_:)`` listing the accepted forms.
+    public init(parsing text: String) throws {
+        let forms = Self.acceptedForms.joined(separator: ", ")
+        if text == "passphrase" {
+            self = .passphrase(paramsPath: nil)
+            return
+        }
+        guard let colon = text.firstIndex(of: ":") else {
+            throw CofferCryptoError.kekUnavailable("\"\(text)\" is not a KEK provider URI; use one of: \(forms)")
+        }
+        let scheme = text[..<colon].lowercased()
+        var rest = String(text[text.index(after: colon)...])
+        switch scheme {
+        case "file":
+            if rest.hasPrefix("//") {
+                rest.removeFirst(2)
+                guard rest.hasPrefix("/") else {
+                    throw CofferCryptoError.kekUnavailable("file:// must be followed by an absolute path, as in file:///etc/coffer/kek (or use file:PATH)")
+                }
+            }
+            guard !rest.isEmpty else { throw CofferCryptoError.kekUnavailable("file: needs a path, as in file:/etc/coffer/kek") }
+            self = .file(path: rest)
+        case "env":
+            guard Self.isVariableName(rest) else {
+                throw CofferCryptoError.kekUnavailable(
+                    "env: needs an environment variable name (letters, digits, _; not starting with a digit), as in env:COFFER_KEK_B64")
+            }
+            self = .environment(variable: rest)
+        case "passphrase":
+            self = .passphrase(paramsPath: rest.isEmpty ? nil : rest)
+        case _ where Self.reservedSchemes.contains(scheme):
+            throw CofferCryptoError.kekUnavailable("\(scheme): KEK providers are not supported by this build yet; use one of: \(forms)")
+        default:
+            throw CofferCryptoError.kekUnavailable("unknown KEK provider scheme \"\(scheme):\"; use one of: \(forms)")
+        }
+    }
+
+    /// The URI text.
+    public var description: String {
+        switch self {
+        case .file(let path): return "file:\(path)"
+        case .environment(let variable): return "env:\(variable)"
+        case .passphrase(nil): return "passphrase"
+        case .passphrase(let path?): return "passphrase:\(path)"
+        }
+    }
+
+    private static func isVariableName(_ s: String) -> Bool {
+        guard let first = s.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return s.utf8.allSatisfy { c in
+            c == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+        }
+    }
+}
