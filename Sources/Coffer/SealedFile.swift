@@ -1,5 +1,5 @@
 public import CofferCrypto
-import Foundation
+public import Foundation
 
 /// One secret sealed into a self-contained, human-readable JSON document: a fresh data key
 /// (DEK) wrapped by the KEK, and the value sealed under that DEK, both in Coffer format v1.

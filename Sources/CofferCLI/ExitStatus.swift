@@ -44,6 +44,8 @@ struct CLIFailure: Error, CustomStringConvertible {
             return CLIFailure(
                 status: .authenticationFailed,
                 message: "\(crypto). Check that --kek / COFFER_KEK names the key the data was sealed with.")
+        case .wrongPassphrase:
+            return CLIFailure(status: .authenticationFailed, message: "\(crypto)")
         case .malformedHeader, .invalidContext, .messageTooLarge:
             return CLIFailure(status: .invalidInput, message: "\(crypto)")
         case .invalidKey, .kekUnavailable:

@@ -29,7 +29,7 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// The KEK provider named by `--kek` or `COFFER_KEK`.
-    func kekProvider(logger: Logger) async throws -> any KeyEncryptionKeyProvider {
+    func kekProvider(logger: Logger) throws -> any KeyEncryptionKeyProvider {
         let env = ProcessInfo.processInfo.environment
         guard let uri = kek ?? env["COFFER_KEK"], !uri.isEmpty else {
             throw CLIFailure(
@@ -38,9 +38,10 @@ struct GlobalOptions: ParsableArguments {
                     + "to try Coffer, use --kek file:keys-example/demo-kek.key")
         }
         let home = env["HOME"] ?? "."
-        return try await KEKProviders.make(
-            uri: uri, environment: env,
-            passphraseSource: .default,
+        // environment: nil lets env: and the passphrase read the variable straight into
+        // secure memory instead of through a Swift String copy.
+        return try KEKProviders.make(
+            uri: uri, environment: nil,
             defaultPassphraseParamsPath: home + "/.coffer/passphrase-kek.json",
             logger: logger)
     }

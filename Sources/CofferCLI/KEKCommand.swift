@@ -34,7 +34,7 @@ extension CofferCommand {
 
             func run() async throws {
                 try await Self.reportingFailures {
-                    let provider = try await global.kekProvider(logger: global.makeLogger())
+                    let provider = try global.kekProvider(logger: global.makeLogger())
                     let id = try await provider.keyID()
                     var line = "\(id)\n"
                     try line.withUTF8 { try Terminal.writeStdout(UnsafeRawBufferPointer($0)) }

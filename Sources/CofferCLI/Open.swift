@@ -32,7 +32,7 @@ extension CofferCommand {
             try await Self.reportingFailures {
                 let logger = global.makeLogger()
                 let document = try SealedFile.decode(from: .init(Terminal.readDocument(file: `in`, limit: Self.maxDocumentBytes)))
-                let kek = try await global.kekProvider(logger: logger)
+                let kek = try global.kekProvider(logger: logger)
                 let value = try await document.open(kek: kek)
                 try value.withUnsafeBytes { bytes in
                     if let out {

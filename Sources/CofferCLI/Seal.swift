@@ -36,7 +36,7 @@ extension CofferCommand {
             try await Self.reportingFailures {
                 let logger = global.makeLogger()
                 let value = try Terminal.readSecret(file: file, limit: Self.maxValueBytes)
-                let kek = try await global.kekProvider(logger: logger)
+                let kek = try global.kekProvider(logger: logger)
                 let document = try await SealedFile.seal(
                     value, workspace: location.workspace, name: location.name,
                     secretVersion: location.version, kek: kek)

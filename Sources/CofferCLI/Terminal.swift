@@ -10,7 +10,7 @@ enum Terminal {
     /// Writes `message` and a newline to standard error.
     static func printError(_ message: String) {
         var line = message + "\n"
-        line.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
+        _ = line.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes bytes to a file descriptor, retrying partial writes; returns false on failure.

@@ -60,7 +60,8 @@ import Testing
         case "dataKeyVersion": doc["dataKeyVersion"] = 2
         case "swapWrapped": doc["wrappedDataKey"] = other["wrappedDataKey"]
         default:
-            var bytes = try #require(Data(base64Encoded: try #require(doc[field] as? String)))
+            let text = try #require(doc[field] as? String)
+            var bytes = try #require(Data(base64Encoded: text))
             bytes[bytes.count - 1] ^= 0x01
             doc[field] = bytes.base64EncodedString()
         }
