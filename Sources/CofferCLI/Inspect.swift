@@ -32,7 +32,7 @@ extension CofferCommand {
                     ("formatVersion", "\(valueHeader.formatVersion)"),
                     ("algorithm", valueHeader.algorithm == CiphertextHeader.aes256GCM ? "AES-256-GCM" : "\(valueHeader.algorithm)"),
                     ("valueKeyID", "\(valueHeader.keyID)"),
-                    ("wrappedKeyKEKHeaderID", String(keyHeader.keyID, radix: 16)),
+                    ("wrappedKeyKEKHeaderID", hex8(keyHeader.keyID)),
                     ("sealedValueBytes", "\(sealed.count)"),
                     ("plaintextBytes", "\(max(0, sealed.count - CiphertextHeader.overhead))"),
                 ]
@@ -48,4 +48,10 @@ extension CofferCommand {
             }
         }
     }
+}
+
+/// `keyID` as 8 lowercase hex digits.
+private func hex8(_ keyID: UInt32) -> String {
+    let digits = String(keyID, radix: 16)
+    return String(repeating: "0", count: 8 - digits.count) + digits
 }
