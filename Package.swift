@@ -12,12 +12,15 @@ let package = Package(
     products: [
         .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
         .library(name: "Coffer", targets: ["Coffer"]),
+        .library(name: "CofferSQLite", targets: ["CofferSQLite"]),
+        .library(name: "CofferStoreConformance", targets: ["CofferStoreConformance"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries, found through pkg-config. Only CofferCrypto imports them.
@@ -40,10 +43,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "CofferSQLite",
+            dependencies: [
+                "Coffer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The behaviour every SecretStore must show, as checks any store's tests can run.
+        .target(
+            name: "CofferStoreConformance",
+            dependencies: ["Coffer"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "CofferCLI",
             dependencies: [
-                "Coffer", "CofferCrypto",
+                "Coffer", "CofferCrypto", "CofferSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -57,6 +75,16 @@ let package = Package(
         .testTarget(
             name: "CofferCryptoTests",
             dependencies: ["CofferCrypto"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CofferSQLiteTests",
+            dependencies: ["CofferSQLite", "CofferStoreConformance", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CofferVaultTests",
+            dependencies: ["Coffer", "CofferSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -4,7 +4,7 @@
 # cross-check. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-APT_PKGS=(pkg-config libssl-dev libsodium-dev python3)
+APT_PKGS=(pkg-config libssl-dev libsodium-dev libsqlite3-dev python3)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

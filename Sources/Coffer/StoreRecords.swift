@@ -1,0 +1,161 @@
+public import CofferCrypto
+public import Foundation
+
+/// A workspace (tenant) as a store keeps it.
+public struct WorkspaceRecord: Sendable, Hashable, Codable {
+    /// Workspace id (see ``NameRules``).
+    public var id: String
+    /// When the workspace was created.
+    public var createdAt: Date
+    /// The data-key version new values are sealed with.
+    public var primaryDataKeyVersion: UInt32
+
+    public init(id: String, createdAt: Date, primaryDataKeyVersion: UInt32) {
+        self.id = id
+        self.createdAt = createdAt
+        self.primaryDataKeyVersion = primaryDataKeyVersion
+    }
+}
+
+/// One version of a workspace's data key, wrapped by a KEK.
+public struct DataKeyRecord: Sendable, Hashable {
+    public var workspace: String
+    /// Data-key version (1, 2, …); the key id in the header of every value it sealed.
+    public var version: UInt32
+    /// The DEK wrapped under the KEK, bound to `workspace` and `version`.
+    public var wrapped: WrappedDataKey
+    public var createdAt: Date
+
+    public init(workspace: String, version: UInt32, wrapped: WrappedDataKey, createdAt: Date) {
+        self.workspace = workspace
+        self.version = version
+        self.wrapped = wrapped
+        self.createdAt = createdAt
+    }
+}
+
+/// What kind of credential a secret holds. Stored in the clear.
+public enum SecretKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Opaque bytes.
+    case raw
+    /// An OAuth token set (``OAuthTokenSet``) as JSON.
+    case oauthToken = "oauth-token"
+    /// Cloud credentials (``CloudCredentials``) as JSON.
+    case cloudCredentials = "cloud-credentials"
+    /// A webhook signing secret (``WebhookSecret``) as JSON.
+    case webhookSecret = "webhook-secret"
+}
+
+/// Non-secret metadata of a secret version, stored in the clear so it can be queried.
+public struct SecretMetadata: Sendable, Hashable, Codable {
+    public var kind: SecretKind
+    /// Optional MIME type of the value, e.g. `application/json`.
+    public var contentType: String?
+    /// Free-form labels (keys and values are not secret).
+    public var labels: [String: String]
+    /// When the credential expires, if known.
+    public var expiresAt: Date?
+
+    public init(kind: SecretKind = .raw, contentType: String? = nil, labels: [String: String] = [:], expiresAt: Date? = nil) {
+        self.kind = kind
+        self.contentType = contentType
+        self.labels = labels
+        self.expiresAt = expiresAt
+    }
+}
+
+/// One version of a secret, without its value.
+public struct SecretVersionInfo: Sendable, Hashable, Codable {
+    public var workspace: String
+    public var name: String
+    /// Version number: 1 for the first put, then increasing; never reused.
+    public var version: UInt32
+    /// The data-key version that sealed it.
+    public var dataKeyVersion: UInt32
+    public var metadata: SecretMetadata
+    public var createdAt: Date
+    /// When it was soft-deleted, or nil when it is live.
+    public var deletedAt: Date?
+
+    public init(
+        workspace: String, name: String, version: UInt32, dataKeyVersion: UInt32,
+        metadata: SecretMetadata, createdAt: Date, deletedAt: Date?
+    ) {
+        self.workspace = workspace
+        self.name = name
+        self.version = version
+        self.dataKeyVersion = dataKeyVersion
+        self.metadata = metadata
+        self.createdAt = createdAt
+        self.deletedAt = deletedAt
+    }
+}
+
+/// One stored version with its sealed value (a Coffer v1 ciphertext).
+public struct StoredSecretVersion: Sendable, Hashable {
+    public var info: SecretVersionInfo
+    public var ciphertext: [UInt8]
+
+    public init(info: SecretVersionInfo, ciphertext: [UInt8]) {
+        self.info = info
+        self.ciphertext = ciphertext
+    }
+}
+
+/// A secret as `list` shows it: never its value.
+public struct SecretSummary: Sendable, Hashable, Codable {
+    public var name: String
+    /// The highest version written (deleted or not).
+    public var currentVersion: UInt32
+    /// Versions kept (live and soft-deleted).
+    public var versionCount: Int
+    /// Versions not soft-deleted.
+    public var liveVersionCount: Int
+    /// Metadata of the current version.
+    public var metadata: SecretMetadata
+    /// When the oldest kept version was written.
+    public var createdAt: Date
+    /// When the current version was written.
+    public var updatedAt: Date
+
+    public init(
+        name: String, currentVersion: UInt32, versionCount: Int, liveVersionCount: Int,
+        metadata: SecretMetadata, createdAt: Date, updatedAt: Date
+    ) {
+        self.name = name
+        self.currentVersion = currentVersion
+        self.versionCount = versionCount
+        self.liveVersionCount = liveVersionCount
+        self.metadata = metadata
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What a store needs to write a new secret version.
+public struct PutSecretRequest: Sendable {
+    public var workspace: String
+    public var name: String
+    /// Check-and-set: nil writes unconditionally; 0 requires that the secret does not exist
+    /// (or has no kept version); N requires that the current version is N.
+    public var expectedCurrentVersion: UInt32?
+    public var metadata: SecretMetadata
+    /// The data-key version the value is sealed with.
+    public var dataKeyVersion: UInt32
+    /// Keep at most this many versions; older ones are removed in the same transaction.
+    public var maxVersions: Int
+    public var now: Date
+
+    public init(
+        workspace: String, name: String, expectedCurrentVersion: UInt32?, metadata: SecretMetadata,
+        dataKeyVersion: UInt32, maxVersions: Int, now: Date
+    ) {
+        self.workspace = workspace
+        self.name = name
+        self.expectedCurrentVersion = expectedCurrentVersion
+        self.metadata = metadata
+        self.dataKeyVersion = dataKeyVersion
+        self.maxVersions = maxVersions
+        self.now = now
+    }
+}

@@ -1,0 +1,80 @@
+public import CofferCrypto
+
+/// The one error type of the vault (`Coffer`) and of every ``SecretStore``.
+///
+/// Messages name workspaces, secret names, versions, paths and limits — never values, keys or
+/// passphrases. Every failure to open stored data (wrong KEK, tampered or moved row) is
+/// ``authenticationFailed`` and nothing more specific.
+public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A workspace id or secret name breaks ``NameRules``; the text says which rule.
+    case invalidName(String)
+    /// No workspace with this id.
+    case workspaceNotFound(String)
+    /// A workspace with this id already exists.
+    case workspaceExists(String)
+    /// No secret with this name in the workspace (or every version was purged).
+    case secretNotFound(workspace: String, name: String)
+    /// The secret exists but has no such version (never written, or pruned by max versions).
+    case versionNotFound(workspace: String, name: String, version: UInt32)
+    /// The version exists but is soft-deleted; undelete it to read it.
+    case versionDeleted(workspace: String, name: String, version: UInt32)
+    /// A check-and-set write expected `expected` as the current version but found `actual`
+    /// (0 = the secret does not exist).
+    case checkAndSetConflict(workspace: String, name: String, expected: UInt32, actual: UInt32)
+    /// The value is empty.
+    case emptyValue
+    /// The value is larger than the configured limit.
+    case valueTooLarge(limit: Int)
+    /// The value or metadata is not acceptable (for example a malformed OAuth token set).
+    case invalidValue(String)
+    /// Stored data could not be authenticated: wrong KEK, or a tampered, moved or swapped row.
+    case authenticationFailed
+    /// The key-encryption key cannot be used (missing or unprotected key file, wrong passphrase…).
+    case keyUnavailable(String)
+    /// The store cannot be opened or reached (path, permissions, busy timeout, connection).
+    case storeUnavailable(String)
+    /// The store's contents are damaged or from an unknown schema version.
+    case storeCorrupted(String)
+
+    /// Maps an error from the envelope core into the vault's vocabulary.
+    public init(_ error: CofferCryptoError) {
+        switch error {
+        case .authenticationFailed, .malformedHeader:
+            self = .authenticationFailed
+        case .wrongPassphrase, .kekUnavailable, .invalidKey:
+            self = .keyUnavailable(error.description)
+        case .messageTooLarge(let limit):
+            self = .valueTooLarge(limit: limit)
+        case .invalidContext(let why):
+            self = .invalidName(why)
+        case .libraryFailure:
+            self = .keyUnavailable(error.description)
+        @unknown default:
+            self = .keyUnavailable(error.description)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidName(let why): return "invalid name: \(why)"
+        case .workspaceNotFound(let ws): return "workspace '\(ws)' does not exist; create it with: coffer workspace create \(ws)"
+        case .workspaceExists(let ws): return "workspace '\(ws)' already exists"
+        case .secretNotFound(let ws, let name): return "secret '\(name)' does not exist in workspace '\(ws)'"
+        case .versionNotFound(let ws, let name, let v):
+            return "secret '\(name)' in workspace '\(ws)' has no version \(v); see: coffer history \(ws) \(name)"
+        case .versionDeleted(let ws, let name, let v):
+            return "version \(v) of secret '\(name)' in workspace '\(ws)' is deleted; restore it with: coffer undelete \(ws) \(name) --version \(v)"
+        case .checkAndSetConflict(let ws, let name, let expected, let actual):
+            let found = actual == 0 ? "it does not exist" : "the current version is \(actual)"
+            return "check-and-set conflict on secret '\(name)' in workspace '\(ws)': expected version \(expected) but \(found); read it again and retry"
+        case .emptyValue: return "value is empty; nothing was stored"
+        case .valueTooLarge(let limit): return "value is larger than the limit of \(limit) bytes; nothing was stored"
+        case .invalidValue(let why): return "invalid value: \(why)"
+        case .authenticationFailed:
+            return "authentication failed: stored data does not open with this KEK (wrong key, or the data was altered or moved)"
+        case .keyUnavailable(let why): return why
+        case .storeUnavailable(let why): return "store unavailable: \(why)"
+        case .storeCorrupted(let why): return "store damaged: \(why)"
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// Store conformance checks land here; see SecretStore in the Coffer module for the contract.
