@@ -35,6 +35,7 @@ func usage() -> Never {
       --threshold      libsodium vs OpenSSL at \(thresholdSizes.map(String.init).joined(separator: ","))
                        (same as --only coffer-libsodium,coffer-openssl --sizes ...)
       --target-ms      ms per repetition (default: $PEER_TARGET_MS or 300)
+      --name NAME      secret name of the context (default github/oauth; AAD = 19 + its UTF-8 length)
       --check          only run the correctness checks (round trip, tamper detection)
 
     Each figure is the median of 3 repetitions of ~target ms (same scheme as bench.h).
@@ -48,6 +49,7 @@ var checkOnly = false
 var sizes = defaultSizes
 var rows = allRows
 var tgt = targetNs()
+var secretName = "github/oauth"
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     switch a {
@@ -66,6 +68,9 @@ while let a = args.popFirst() {
         let parsed = v.split(separator: ",").map(String.init)
         guard !parsed.isEmpty, parsed.allSatisfy(allRows.contains) else { usage() }
         rows = parsed
+    case "--name":
+        guard let v = args.popFirst() else { usage() }
+        secretName = v
     case "--target-ms":
         guard let v = args.popFirst(), let ms = Double(v), ms > 0 else { usage() }
         tgt = ms * 1e6
@@ -78,7 +83,7 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-let context = EnvelopeContext.secret(workspace: "acme", name: "github/oauth", version: 1)
+let context = EnvelopeContext.secret(workspace: "acme", name: secretName, version: 1)
 let overhead = CiphertextHeader.overhead
 let rawKey = SymmetricKey.generate()
 var sinkTotal = 0
