@@ -50,6 +50,7 @@ var sizes = defaultSizes
 var rows = allRows
 var tgt = targetNs()
 var secretName = "github/oauth"
+var sizeMajor = false
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     switch a {
@@ -58,6 +59,7 @@ while let a = args.popFirst() {
     case "--threshold":
         rows = ["coffer-libsodium", "coffer-openssl"]
         sizes = thresholdSizes
+        sizeMajor = true
     case "--sizes":
         guard let v = args.popFirst() else { usage() }
         let parsed = v.split(separator: ",").compactMap { Int($0) }
@@ -136,10 +138,18 @@ if !peersFormat && !checkOnly {
     print("row                  size  seal ns/op  open ns/op   seal MB/s   open MB/s  +bytes")
 }
 
+var keys: [String: EnvelopeKey] = [:]
 for row in rows {
-    let key: EnvelopeKey
-    do { key = try EnvelopeKey(rawKey, id: 1, backend: backend(for: row)) } catch { fail("\(row): key setup failed: \(error)") }
-    for n in sizes {
+    do { keys[row] = try EnvelopeKey(rawKey, id: 1, backend: backend(for: row)) } catch { fail("\(row): key setup failed: \(error)") }
+}
+// Row by row (peers order); with --threshold size by size, so both backends of one size are
+// measured back to back under the same machine load.
+let plan: [(String, Int)] = sizeMajor
+    ? sizes.flatMap { n in rows.map { ($0, n) } }
+    : rows.flatMap { r in sizes.map { (r, $0) } }
+do {
+    for (row, n) in plan {
+        let key = keys[row]!
         var rng = SystemRandomNumberGenerator()
         let plaintext = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
         check(row: row, key: key, plaintext: plaintext)
