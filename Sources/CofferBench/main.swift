@@ -34,6 +34,7 @@ func usage() -> Never {
       --only           rows to run (default all): \(allRows.joined(separator: ","))
       --threshold      libsodium vs OpenSSL at \(thresholdSizes.map(String.init).joined(separator: ","))
                        (same as --only coffer-libsodium,coffer-openssl --sizes ...)
+      --size-major     measure size by size (all rows of one size back to back)
       --target-ms      ms per repetition (default: $PEER_TARGET_MS or 300)
       --name NAME      secret name of the context (default github/oauth; AAD = 19 + its UTF-8 length)
       --check          only run the correctness checks (round trip, tamper detection)
@@ -56,6 +57,7 @@ while let a = args.popFirst() {
     switch a {
     case "--peers-format": peersFormat = true
     case "--check": checkOnly = true
+    case "--size-major": sizeMajor = true
     case "--threshold":
         rows = ["coffer-libsodium", "coffer-openssl"]
         sizes = thresholdSizes

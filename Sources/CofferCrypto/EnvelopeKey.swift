@@ -26,7 +26,16 @@ public final class EnvelopeKey: Sendable, CustomStringConvertible {
     }
 
     /// With ``Backend/automatic``, messages of at most this many bytes go to libsodium.
-    public static let automaticSodiumLimit = 1024
+    ///
+    /// Chosen by measurement (`coffer-bench --threshold` and `--size-major --sizes
+    /// 256,320,...,768`, both backends of one size back to back, 150 ms x 3, median; AMD EPYC
+    /// with AES-NI/VAES, libsodium 1.0.18, OpenSSL 3.0.19; see BENCHMARKS.md). Crossovers:
+    /// open, libsodium 250 vs OpenSSL 287 ns at 256 B, 328 vs 312 at 384 B, 387 vs 349 at
+    /// 512 B; seal, 326 vs 367 at 384 B, 424 vs 363 at 448 B, 387 vs 379 at 512 B. From 1 KiB
+    /// on OpenSSL wins by 1.4x (seal) to 2.7x (open at 64 KiB: 1.6 vs 4.4 GB/s). Seal plus
+    /// open is cheaper with libsodium up to 384 B (654 vs 679 ns) and with OpenSSL from
+    /// 448 B (834 vs 688 ns), hence 384. (libsodium is fastest at multiples of 128 B.)
+    public static let automaticSodiumLimit = 384
 
     /// Largest plaintext one ciphertext may hold (1 GiB).
     public static let maxPlaintextBytes = 1 << 30
