@@ -8,7 +8,7 @@ import CSodium
 /// The nonce source of the hot path: 96-bit nonces drawn from a CSPRNG, amortised.
 ///
 /// Each thread owns one page. The page holds a small header and ``poolBytes`` bytes of output
-/// of libsodium's CSPRNG (`randombytes_buf`, which draws on the kernel's `getrandom`); a seal
+/// of the kernel CSPRNG (`getrandom`, one call per page; libsodium's `randombytes_buf` as fallback); a seal
 /// takes the next 12 unused bytes and a refill happens once every ``noncesPerRefill`` seals.
 /// Each byte handed out is used exactly once and then zeroed, so the nonces are exactly as
 /// unpredictable and independent as the CSPRNG's output, and the per-nonce cost is one
@@ -68,10 +68,35 @@ enum NonceSource {
 
     private static func refill(_ page: UnsafeMutableRawPointer) throws {
         try Sodium.ensureReady()
-        randombytes_buf(page + headerBytes, poolBytes)
+        fillFromKernel(page + headerBytes, poolBytes)
         let header = page.assumingMemoryBound(to: UInt32.self)
         header[0] = 0
         header[1] = magic
+    }
+
+    /// Fills `count` bytes from the kernel CSPRNG with as few `getrandom` calls as possible
+    /// (one per page in practice). `randombytes_buf` reads the same source (libsodium 1.0.18
+    /// uses `getrandom` on Linux) but in 256-byte chunks: 16 system calls, each with its own
+    /// per-call kernel set-up, per page. Any failure falls back to `randombytes_buf` for the
+    /// rest, which never returns without filling the buffer.
+    @inline(never)
+    private static func fillFromKernel(_ p: UnsafeMutableRawPointer, _ count: Int) {
+        #if os(Linux)
+        var done = 0
+        while done < count {
+            let r = getrandom(p + done, count - done, 0)
+            if r > 0 {
+                done += r
+            } else if r < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        if done < count { randombytes_buf(p + done, count - done) }
+        #else
+        randombytes_buf(p, count)
+        #endif
     }
 
     private static func makePage(_ key: pthread_key_t) -> UnsafeMutableRawPointer? {

@@ -7,6 +7,10 @@ import Synchronization
 /// Contexts are initialised with the key once and pooled; a seal or open takes a context from
 /// the pool, sets only the IV, and gives it back. Concurrent callers each hold their own
 /// context, so any number of tasks can use one key at once.
+///
+/// The pool has a one-context fast slot: taking and returning it are one atomic exchange and
+/// one compare-and-swap (no lock, no array). The Mutex-protected array only serves callers
+/// that find the slot empty because another caller holds its context at the same moment.
 final class OpenSSLGCM: Sendable {
     /// The fetched cipher, shared process-wide (fetched EVP_CIPHER objects are immutable and
     /// reference-counted; OpenSSL documents them as safe to share between threads).
@@ -18,6 +22,9 @@ final class OpenSSLGCM: Sendable {
     private struct Context: @unchecked Sendable { let pointer: OpaquePointer }
 
     private let key: SymmetricKey
+    /// The fast slot: an `EVP_CIPHER_CTX *` as its bit pattern, 0 when empty. Whoever
+    /// exchanges a non-zero value out owns that context until it puts it back.
+    private let slot = Atomic<Int>(0)
     private let pool = Mutex<[Context]>([])
     private static let maxPooled = 32
 
@@ -25,10 +32,12 @@ final class OpenSSLGCM: Sendable {
         self.key = key
         // Fail early when OpenSSL cannot give us the cipher or a keyed context.
         let ctx = try makeContext()
-        pool.withLock { $0.append(ctx) }
+        slot.store(Int(bitPattern: UnsafeRawPointer(ctx.pointer)), ordering: .releasing)
     }
 
     deinit {
+        let fast = slot.exchange(0, ordering: .acquiring)
+        if fast != 0 { EVP_CIPHER_CTX_free(OpaquePointer(bitPattern: fast)) }
         pool.withLock { contexts in
             for c in contexts { EVP_CIPHER_CTX_free(c.pointer) }  // cleanses key schedule
             contexts.removeAll()
@@ -54,17 +63,39 @@ final class OpenSSLGCM: Sendable {
 
     @inline(__always)
     private func withContext<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
-        let taken = pool.withLock { $0.popLast() }
-        let ctx = try taken ?? makeContext()
-        defer {
-            let kept = pool.withLock { contexts -> Bool in
-                guard contexts.count < Self.maxPooled else { return false }
-                contexts.append(ctx)
-                return true
-            }
-            if !kept { EVP_CIPHER_CTX_free(ctx.pointer) }
+        let ctx = try take()
+        defer { give(ctx) }
+        return try body(ctx)
+    }
+
+    @inline(__always)
+    private func take() throws -> OpaquePointer {
+        let fast = slot.exchange(0, ordering: .acquiring)
+        if _fastPath(fast != 0) { return OpaquePointer(bitPattern: fast).unsafelyUnwrapped }
+        return try takeSlow()
+    }
+
+    @inline(__always)
+    private func give(_ ctx: OpaquePointer) {
+        let bits = Int(bitPattern: UnsafeRawPointer(ctx))
+        if _fastPath(slot.compareExchange(expected: 0, desired: bits, ordering: .releasing).exchanged) { return }
+        giveSlow(ctx)
+    }
+
+    @inline(never)
+    private func takeSlow() throws -> OpaquePointer {
+        if let pooled = pool.withLock({ $0.popLast() }) { return pooled.pointer }
+        return try makeContext().pointer
+    }
+
+    @inline(never)
+    private func giveSlow(_ ctx: OpaquePointer) {
+        let kept = pool.withLock { contexts -> Bool in
+            guard contexts.count < Self.maxPooled else { return false }
+            contexts.append(Context(pointer: ctx))
+            return true
         }
-        return try body(ctx.pointer)
+        if !kept { EVP_CIPHER_CTX_free(ctx) }
     }
 
     /// Encrypts `count` bytes at `plaintext` into `ciphertext` and writes the 16-byte tag at

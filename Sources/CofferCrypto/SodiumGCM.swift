@@ -31,34 +31,50 @@ final class SodiumGCM: @unchecked Sendable {
 
     deinit { sodium_free(state) }
 
-    /// Encrypts `count` bytes at `plaintext` into `output` (ciphertext followed by the tag).
-    @inline(__always)
-    func seal(
-        plaintext: UnsafeRawPointer, count: Int, aad: UnsafeRawBufferPointer,
-        nonce: UnsafeRawPointer, output: UnsafeMutableRawPointer
-    ) throws {
-        var clen: UInt64 = 0
-        let rc = crypto_aead_aes256gcm_encrypt_afternm(
-            output.assumingMemoryBound(to: UInt8.self), &clen,
-            plaintext.assumingMemoryBound(to: UInt8.self), UInt64(count),
-            aad.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(aad.count),
-            nil, nonce.assumingMemoryBound(to: UInt8.self), state)
-        guard rc == 0 else { throw CofferCryptoError.libraryFailure(operation: "crypto_aead_aes256gcm_encrypt_afternm") }
-    }
+    /// The precomputed state, for the hot path of ``EnvelopeKey``, which keeps this object
+    /// alive for as long as it uses the pointer.
+    var statePointer: StatePointer { StatePointer(pointer: state) }
 
-    /// Verifies and decrypts `count + 16` bytes (ciphertext and tag) at `ciphertext`.
-    /// Returns false when the tag does not verify.
-    @inline(__always)
-    func open(
-        ciphertext: UnsafeRawPointer, count: Int, aad: UnsafeRawBufferPointer,
-        nonce: UnsafeRawPointer, plaintext: UnsafeMutableRawPointer
-    ) -> Bool {
-        var mlen: UInt64 = 0
-        let rc = crypto_aead_aes256gcm_decrypt_afternm(
-            plaintext.assumingMemoryBound(to: UInt8.self), &mlen, nil,
-            ciphertext.assumingMemoryBound(to: UInt8.self), UInt64(count + 16),
-            aad.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(aad.count),
-            nonce.assumingMemoryBound(to: UInt8.self), state)
-        return rc == 0
+    /// A borrowed pointer to a precomputed state.
+    ///
+    /// @unchecked Sendable: the state behind it is written once (beforenm, in `SodiumGCM.init`)
+    /// and only read afterwards (libsodium takes it as `const`); its owner, the `SodiumGCM`
+    /// stored next to this value in the same immutable `EnvelopeKey`, frees it only in deinit,
+    /// when no caller can still be using the key.
+    struct StatePointer: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<crypto_aead_aes256gcm_state>
+
+        /// Encrypts `count` bytes at `plaintext` into `ciphertext` and writes the 16-byte tag
+        /// at `tag` (`*_detached_afternm`: no wrapper call, the v1 layout already puts the
+        /// tag right after the ciphertext).
+        @inline(__always)
+        func seal(
+            plaintext: UnsafeRawPointer, count: Int, aad: UnsafeRawPointer, aadCount: Int,
+            nonce: UnsafeRawPointer, ciphertext: UnsafeMutableRawPointer, tag: UnsafeMutableRawPointer
+        ) throws {
+            let rc = crypto_aead_aes256gcm_encrypt_detached_afternm(
+                ciphertext.assumingMemoryBound(to: UInt8.self), tag.assumingMemoryBound(to: UInt8.self), nil,
+                plaintext.assumingMemoryBound(to: UInt8.self), UInt64(count),
+                aad.assumingMemoryBound(to: UInt8.self), UInt64(aadCount),
+                nil, nonce.assumingMemoryBound(to: UInt8.self), pointer)
+            guard rc == 0 else {
+                throw CofferCryptoError.libraryFailure(operation: "crypto_aead_aes256gcm_encrypt_detached_afternm")
+            }
+        }
+
+        /// Verifies the 16-byte tag at `tag` and decrypts `count` bytes at `ciphertext`.
+        /// Returns false when the tag does not verify.
+        @inline(__always)
+        func open(
+            ciphertext: UnsafeRawPointer, count: Int, tag: UnsafeRawPointer, aad: UnsafeRawPointer, aadCount: Int,
+            nonce: UnsafeRawPointer, plaintext: UnsafeMutableRawPointer
+        ) -> Bool {
+            crypto_aead_aes256gcm_decrypt_detached_afternm(
+                plaintext.assumingMemoryBound(to: UInt8.self), nil,
+                ciphertext.assumingMemoryBound(to: UInt8.self), UInt64(count),
+                tag.assumingMemoryBound(to: UInt8.self),
+                aad.assumingMemoryBound(to: UInt8.self), UInt64(aadCount),
+                nonce.assumingMemoryBound(to: UInt8.self), pointer) == 0
+        }
     }
 }
