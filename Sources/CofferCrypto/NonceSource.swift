@@ -10,7 +10,7 @@ import CSodium
 /// Each thread owns one page. The page holds a small header and ``poolBytes`` bytes of output
 /// of the kernel CSPRNG (`getrandom`, one call per page; libsodium's `randombytes_buf` as fallback); a seal
 /// takes the next 12 unused bytes and a refill happens once every ``noncesPerRefill`` seals.
-/// Each byte handed out is used exactly once and then zeroed, so the nonces are exactly as
+/// Each byte is handed out exactly once, so the nonces are exactly as
 /// unpredictable and independent as the CSPRNG's output, and the per-nonce cost is one
 /// bulk-refill share (tens of nanoseconds) instead of one system call (≈260 ns) or one
 /// `RAND_bytes` (≈620 ns).
@@ -21,8 +21,8 @@ import CSodium
 ///
 /// Fork safety: the page is mapped with `MADV_WIPEONFORK`, so a child process sees it zeroed
 /// (= empty) and refills from the kernel instead of repeating its parent's nonces. Where the
-/// kernel refuses that advice, nonces are drawn per call from `randombytes_buf` (slower, same
-/// guarantees).
+/// kernel refuses that advice (Linux < 4.14, non-Linux systems), which is probed once per
+/// process, nonces are drawn per call from `randombytes_buf` (slower, same guarantees).
 enum NonceSource {
     static let nonceByteCount = 12
     /// Random bytes per page after the header.
@@ -46,10 +46,22 @@ enum NonceSource {
         return rc == 0 ? key : nil
     }()
 
+    /// Whether this kernel honours `MADV_WIPEONFORK`, probed once on a scratch page.
+    static let wipeOnForkAvailable: Bool = {
+        #if os(Linux)
+        let p = mmap(nil, pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let p, p != MAP_FAILED else { return false }
+        defer { munmap(p, pageSize) }
+        return madvise(p, pageSize, 18) == 0  // MADV_WIPEONFORK
+        #else
+        return false
+        #endif
+    }()
+
     /// Writes a fresh 12-byte nonce at `destination`.
     @inline(__always)
     static func fill(_ destination: UnsafeMutableRawPointer) throws {
-        guard let key = threadKey else { return try slowFill(destination) }
+        guard wipeOnForkAvailable, let key = threadKey else { return try slowFill(destination) }
         var page = pthread_getspecific(key)
         if _slowPath(page == nil) {
             page = makePage(key)

@@ -73,3 +73,15 @@ struct EnvelopeNonceTests {
         #expect(Self.duplicates(&all) == 0)
     }
 }
+
+/// The fast nonce path is only taken where forked children cannot repeat nonces.
+@Suite("Nonce source fork safety")
+struct NonceForkSafetyTests {
+    @Test func wipeOnForkIsProbedAndUsedOnLinux() {
+        #if os(Linux)
+        #expect(NonceSource.wipeOnForkAvailable, "this Linux kernel should support MADV_WIPEONFORK (4.14+)")
+        #else
+        #expect(!NonceSource.wipeOnForkAvailable)
+        #endif
+    }
+}

@@ -99,8 +99,12 @@ enum RawGCM: String, CaseIterable, Sendable, CustomStringConvertible {
                     try out.withUnsafeMutableBytes { o in
                         switch self {
                         case .sodium:
-                            try SodiumGCM(key: k).seal(
-                                plaintext: p.baseAddress!, count: n, aad: a, nonce: iv.baseAddress!, output: o.baseAddress!)
+                            let gcm = try SodiumGCM(key: k)
+                            try withExtendedLifetime(gcm) {
+                                try gcm.statePointer.seal(
+                                    plaintext: p.baseAddress!, count: n, aad: a.baseAddress ?? p.baseAddress!, aadCount: a.count,
+                                    nonce: iv.baseAddress!, ciphertext: o.baseAddress!, tag: o.baseAddress! + n)
+                            }
                         case .openSSL:
                             try OpenSSLGCM(key: k).seal(
                                 plaintext: p.baseAddress!, count: n, aad: a, nonce: iv.baseAddress!,
@@ -126,8 +130,13 @@ enum RawGCM: String, CaseIterable, Sendable, CustomStringConvertible {
                     try out.withUnsafeMutableBytes { o -> Bool in
                         switch self {
                         case .sodium:
-                            return try SodiumGCM(key: k).open(
-                                ciphertext: c.baseAddress!, count: n, aad: a, nonce: iv.baseAddress!, plaintext: o.baseAddress!)
+                            let gcm = try SodiumGCM(key: k)
+                            return withExtendedLifetime(gcm) {
+                                gcm.statePointer.open(
+                                    ciphertext: c.baseAddress!, count: n, tag: c.baseAddress! + n,
+                                    aad: a.baseAddress ?? c.baseAddress!, aadCount: a.count,
+                                    nonce: iv.baseAddress!, plaintext: o.baseAddress!)
+                            }
                         case .openSSL:
                             return try OpenSSLGCM(key: k).open(
                                 ciphertext: c.baseAddress!, count: n, tag: c.baseAddress! + n, aad: a,
