@@ -43,6 +43,7 @@ public struct WorkspaceScope: Sendable {
     ///   ``VaultError/valueTooLarge(limit:)``, ``VaultError/invalidValue(_:)``,
     ///   ``VaultError/workspaceNotFound(_:)``,
     ///   ``VaultError/checkAndSetConflict(workspace:name:expected:actual:)``.
+    @discardableResult
     public func put(_ name: String, value: SecretBytes, metadata: SecretMetadata = .init(), expectedVersion: UInt32? = nil) async throws -> SecretVersionInfo {
         try VaultCore.validateSecretName(name)
         let limit = configuration.maxValueBytes
@@ -183,6 +184,7 @@ public struct WorkspaceScope: Sendable {
 
     /// Writes an OAuth token set as a new version (kind ``SecretKind/oauthToken``); its expiry
     /// becomes the version's `metadata.expiresAt`. Same rules as ``put(_:value:metadata:expectedVersion:)``.
+    @discardableResult
     public func putOAuthToken(_ name: String, _ token: OAuthTokenSet, labels: [String: String] = [:], expectedVersion: UInt32? = nil) async throws -> SecretVersionInfo {
         try await putTyped(name, token, kind: .oauthToken, labels: labels, expectedVersion: expectedVersion)
     }
@@ -206,6 +208,7 @@ public struct WorkspaceScope: Sendable {
     /// token where that matters.
     /// - Throws: ``VaultError/checkAndSetConflict(workspace:name:expected:actual:)`` after
     ///   `maxAttempts` lost races; errors of `refresh` and of ``oauthToken(_:version:)`` as they are.
+    @discardableResult
     public func refreshOAuthToken(
         _ name: String, maxAttempts: Int = 5, _ refresh: @Sendable (OAuthTokenSet) async throws -> OAuthTokenSet
     ) async throws -> SecretVersionInfo {
@@ -228,6 +231,7 @@ public struct WorkspaceScope: Sendable {
 
     /// Writes cloud credentials as a new version (kind ``SecretKind/cloudCredentials``); their
     /// expiry becomes `metadata.expiresAt`. Same rules as ``put(_:value:metadata:expectedVersion:)``.
+    @discardableResult
     public func putCloudCredentials(_ name: String, _ credentials: CloudCredentials, labels: [String: String] = [:], expectedVersion: UInt32? = nil) async throws -> SecretVersionInfo {
         try await putTyped(name, credentials, kind: .cloudCredentials, labels: labels, expectedVersion: expectedVersion)
     }
@@ -242,6 +246,7 @@ public struct WorkspaceScope: Sendable {
 
     /// Writes a webhook signing secret as a new version (kind ``SecretKind/webhookSecret``).
     /// Same rules as ``put(_:value:metadata:expectedVersion:)``.
+    @discardableResult
     public func putWebhookSecret(_ name: String, _ secret: WebhookSecret, labels: [String: String] = [:], expectedVersion: UInt32? = nil) async throws -> SecretVersionInfo {
         try await putTyped(name, secret, kind: .webhookSecret, labels: labels, expectedVersion: expectedVersion)
     }
