@@ -64,6 +64,8 @@ final class CountingKEK: KeyEncryptionKeyProvider {
 }
 
 /// One test's world: a temp dir, a real SQLite store on a file in it, a KEK and a vault.
+/// The directory is removed when the fixture is released: keep the fixture alive (bind it,
+/// `withExtendedLifetime`) for as long as any vault over its store is used.
 struct VaultFixture {
     let directory: TestDirectory
     let databasePath: String
