@@ -109,3 +109,10 @@ struct VaultFixture {
 func bytes(_ text: String) -> SecretBytes { SecretBytes(Array(text.utf8)) }
 
 func text(_ value: SecretBytes) -> String { String(decoding: value.unprotectedArray(), as: UTF8.self) }
+
+/// A counter shared between tasks.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
