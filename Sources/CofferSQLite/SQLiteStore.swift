@@ -34,6 +34,21 @@ public final class SQLiteStore: SecretStore {
         self.path = path
         self.logger = logger
         try DatabaseFile.prepare(path: path, logger: logger)
+        if let header = try DatabaseHeader.inspect(path: path) {
+            if header.applicationID != 0 && header.applicationID != SQLiteSchema.applicationID {
+                throw Self.foreignDatabase(path, applicationID: header.applicationID)
+            }
+            // Refuse a foreign or newer database before the pool (which may write) opens it.
+            do {
+                var readOnly = Configuration()
+                readOnly.readonly = true
+                readOnly.busyMode = .timeout(options.busyTimeout)
+                let queue = try DatabaseQueue(path: path, configuration: readOnly)
+                try queue.read { db in try Self.checkSchema(db, path: path) }
+            } catch {
+                throw SQLiteErrors.map(error, path: path)
+            }
+        }
 
         var config = Configuration()
         config.label = "coffer.sqlite"
@@ -58,27 +73,37 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
-    private static func migrate(_ pool: DatabasePool, path: String, logger: Logger) throws {
-        let migrator = SQLiteSchema.migrator
-        let state = try pool.read { db -> (appID: Int32, tables: Int, superseded: Bool, applied: [String]) in
-            let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-            let tables = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") ?? 0
-            let hasMigrations = try db.tableExists("grdb_migrations")
-            let superseded = hasMigrations ? try migrator.hasBeenSuperseded(db) : false
-            let applied = hasMigrations ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") : []
-            return (appID, tables, superseded, applied)
+    private static func foreignDatabase(_ path: String, applicationID: Int32) -> VaultError {
+        .storeCorrupted(
+            "\(path) is an SQLite database but not a Coffer store (application_id \(applicationID)); point Coffer at another file")
+    }
+
+    /// Throws when `db` belongs to another application or has migrations this code does not know.
+    private static func checkSchema(_ db: Database, path: String) throws {
+        let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let tables = try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        let hasMigrations = tables.contains("grdb_migrations")
+        let applied = hasMigrations ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") : []
+        // A fresh file has no table, or only grdb_migrations if a first migration failed.
+        let fresh = tables.allSatisfy { $0 == "grdb_migrations" } && applied.isEmpty
+        if appID != SQLiteSchema.applicationID && !fresh {
+            throw foreignDatabase(path, applicationID: appID)
         }
-        if state.appID != SQLiteSchema.applicationID && state.tables > 0 && !(state.appID == 0 && state.tables == 1 && state.applied.isEmpty) {
-            throw VaultError.storeCorrupted(
-                "\(path) is an SQLite database but not a Coffer store (application_id \(state.appID)); point Coffer at another file")
-        }
-        if state.superseded {
-            let unknown = state.applied.filter { !SQLiteSchema.knownMigrations.contains($0) }
+        let unknown = applied.filter { !SQLiteSchema.knownMigrations.contains($0) }
+        if !unknown.isEmpty {
             throw VaultError.storeCorrupted(
                 "\(path) was written by a newer version of Coffer (unknown schema migrations: \(unknown.joined(separator: ", "))); upgrade Coffer to open it")
         }
-        if state.applied.count == SQLiteSchema.knownMigrations.count { return }
+    }
+
+    private static func migrate(_ pool: DatabasePool, path: String, logger: Logger) throws {
+        let migrator = SQLiteSchema.migrator
+        let complete = try pool.read { db in
+            try checkSchema(db, path: path)
+            return try db.tableExists("grdb_migrations") && migrator.hasCompletedMigrations(db)
+        }
+        if complete { return }
         do {
             try migrator.migrate(pool)
             logger.info("database schema migrated", metadata: ["path": "\(path)", "schema": "\(SQLiteSchema.knownMigrations.last ?? "")"])
