@@ -72,6 +72,16 @@ let package = Package(
             dependencies: ["CofferCrypto"],
             swiftSettings: strict
         ),
+        // Child process of the SQLite multi-process test: hammers one database file.
+        .executableTarget(
+            name: "coffer-store-stress",
+            dependencies: [
+                "Coffer", "CofferSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/CofferStoreStress",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CofferCryptoTests",
             dependencies: ["CofferCrypto"],
@@ -79,7 +89,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferSQLiteTests",
-            dependencies: ["CofferSQLite", "CofferStoreConformance", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CofferSQLite", "CofferStoreConformance", "coffer-store-stress",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,165 @@
+import CofferCrypto
+import Foundation
+import Synchronization
+
+/// Unwrapped workspace data keys, prepared as ``EnvelopeKey``s, keyed by (workspace, version),
+/// plus each workspace's primary data-key version.
+///
+/// - Warm path: one `Mutex` lookup (no actor hop, no allocation).
+/// - Cold path is single-flight: the first caller for a key starts one unstructured `Task`
+///   that runs the loader; every concurrent caller for the same key awaits that same task, so
+///   a cold workspace is unwrapped once however many tasks ask at the same time.
+/// - An entry is dropped when it is older than `maxAge` (by the injected clock) or has served
+///   `maxUses` operations (the load counts as one; callers that awaited the same load share
+///   it). A failed load is not cached: the next caller tries again.
+final class DataKeyCache: Sendable {
+    // Sendable without @unchecked: every stored property is a `let` of a Sendable type
+    // (Mutex<State> is Sendable because State is; EnvelopeKey and Task are Sendable).
+
+    struct Key: Hashable, Sendable {
+        var workspace: String
+        var version: UInt32
+    }
+
+    private struct Entry: Sendable {
+        var key: EnvelopeKey
+        var loadedAt: Date
+        var uses: Int
+    }
+
+    private enum Slot: Sendable {
+        case ready(Entry)
+        case loading(Task<EnvelopeKey, any Error>, token: UInt64)
+    }
+
+    private struct Primary: Sendable {
+        var version: UInt32
+        var fetchedAt: Date
+    }
+
+    private struct State: Sendable {
+        var slots: [Key: Slot] = [:]
+        var primaries: [String: Primary] = [:]
+        var nextToken: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let maxAge: TimeInterval
+    private let maxUses: Int
+    private let now: @Sendable () -> Date
+
+    init(maxAge: Duration, maxUses: Int, now: @escaping @Sendable () -> Date) {
+        self.maxAge = maxAge.timeInterval
+        self.maxUses = max(1, maxUses)
+        self.now = now
+    }
+
+    private func isFresh(_ loadedAt: Date, at time: Date) -> Bool {
+        let age = time.timeIntervalSince(loadedAt)
+        return age >= 0 && age < maxAge
+    }
+
+    // MARK: Data keys
+
+    /// The prepared key for (`workspace`, `version`): from the cache, or from `load` (run once
+    /// for all concurrent callers). Errors of `load` are rethrown to every waiting caller.
+    func key(
+        workspace: String, version: UInt32,
+        load: @escaping @Sendable () async throws -> EnvelopeKey
+    ) async throws -> EnvelopeKey {
+        let k = Key(workspace: workspace, version: version)
+        let time = now()
+        enum Lookup { case hit(EnvelopeKey), wait(Task<EnvelopeKey, any Error>) }
+        let lookup: Lookup = state.withLock { s in
+            switch s.slots[k] {
+            case .ready(var entry)?:
+                if entry.uses < maxUses && isFresh(entry.loadedAt, at: time) {
+                    entry.uses += 1
+                    s.slots[k] = .ready(entry)
+                    return .hit(entry.key)
+                }
+            case .loading(let task, _)?:
+                return .wait(task)
+            case nil:
+                break
+            }
+            // Miss or expired: start the one load for this key.
+            s.nextToken &+= 1
+            let token = s.nextToken
+            let task = Task<EnvelopeKey, any Error> { [self] in
+                do {
+                    let key = try await load()
+                    finish(k, token: token, with: key)
+                    return key
+                } catch {
+                    finish(k, token: token, with: nil)
+                    throw error
+                }
+            }
+            s.slots[k] = .loading(task, token: token)
+            return .wait(task)
+        }
+        switch lookup {
+        case .hit(let key): return key
+        case .wait(let task): return try await task.value
+        }
+    }
+
+    /// Records the outcome of the load identified by `token`, unless the slot was replaced
+    /// (for example by ``insert(workspace:version:key:)``) in the meantime.
+    private func finish(_ k: Key, token: UInt64, with key: EnvelopeKey?) {
+        let time = now()
+        state.withLock { s in
+            guard case .loading(_, let t)? = s.slots[k], t == token else { return }
+            if let key {
+                s.slots[k] = .ready(Entry(key: key, loadedAt: time, uses: 1))
+            } else {
+                s.slots[k] = nil
+            }
+        }
+    }
+
+    /// Caches a key the caller already holds (a data key it has just generated).
+    func insert(workspace: String, version: UInt32, key: EnvelopeKey) {
+        let time = now()
+        state.withLock { s in
+            s.slots[Key(workspace: workspace, version: version)] = .ready(Entry(key: key, loadedAt: time, uses: 0))
+        }
+    }
+
+    // MARK: Primary versions
+
+    /// The cached primary data-key version of `workspace`, if it is younger than the max age.
+    func primaryVersion(of workspace: String) -> UInt32? {
+        let time = now()
+        return state.withLock { s -> UInt32? in
+            guard let p = s.primaries[workspace] else { return nil }
+            if isFresh(p.fetchedAt, at: time) { return p.version }
+            s.primaries[workspace] = nil
+            return nil
+        }
+    }
+
+    /// Remembers the primary data-key version of `workspace`.
+    func setPrimaryVersion(_ version: UInt32, of workspace: String) {
+        let time = now()
+        state.withLock { s in s.primaries[workspace] = Primary(version: version, fetchedAt: time) }
+    }
+
+    // MARK: Tests and maintenance
+
+    /// Forgets every cached key and primary version.
+    func removeAll() {
+        state.withLock { s in
+            s.slots.removeAll()
+            s.primaries.removeAll()
+        }
+    }
+
+    /// Number of ready entries (for tests).
+    var readyCount: Int {
+        state.withLock { s in
+            s.slots.values.reduce(0) { n, slot in if case .ready = slot { return n + 1 } else { return n } }
+        }
+    }
+}

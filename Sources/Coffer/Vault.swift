@@ -1,0 +1,57 @@
+public import CofferCrypto
+public import Logging
+
+/// A multi-tenant secret vault: values sealed with AES-256-GCM under per-workspace data keys
+/// (DEKs), which are wrapped by a key-encryption key (KEK) and kept in a ``SecretStore``.
+///
+/// Secrets are reached only through a ``WorkspaceScope`` (``workspace(_:)``), which can touch
+/// its own workspace and no other:
+///
+/// ```swift
+/// let vault = Vault(store: store, kek: kek, logger: logger)
+/// try await vault.createWorkspace("acme")
+/// let acme = try vault.workspace("acme")
+/// try await acme.put("github/token", value: SecretBytes(Array("ghp_…".utf8)))
+/// let secret = try await acme.get("github/token")
+/// ```
+///
+/// Unwrapped DEKs are cached in memory (see ``VaultConfiguration``). A `Vault` is safe to use
+/// from any number of tasks at once. It logs workspace ids, secret names and version numbers,
+/// never values or keys.
+public final class Vault: Sendable {
+    // Sendable without @unchecked: the only property is a `let` of a Sendable type.
+    let core: VaultCore
+
+    /// Creates a vault over `store`, wrapping and unwrapping data keys with `kek`.
+    public init(store: any SecretStore, kek: any KeyEncryptionKeyProvider, configuration: VaultConfiguration = .init(), logger: Logger) {
+        self.core = VaultCore(store: store, kek: kek, configuration: configuration, logger: logger)
+    }
+
+    /// Creates workspace `id` with a fresh data key (version 1) wrapped under the KEK.
+    /// - Throws: ``VaultError/invalidName(_:)``, ``VaultError/workspaceExists(_:)``,
+    ///   ``VaultError/keyUnavailable(_:)``, store errors.
+    @discardableResult
+    public func createWorkspace(_ id: String) async throws -> WorkspaceInfo {
+        try await core.createWorkspace(id)
+    }
+
+    /// Every workspace, ordered by id.
+    public func listWorkspaces() async throws -> [WorkspaceRecord] {
+        try await core.store.listWorkspaces()
+    }
+
+    /// The workspace with its data keys and its number of live secrets.
+    /// - Throws: ``VaultError/invalidName(_:)``, ``VaultError/workspaceNotFound(_:)``.
+    public func workspaceInfo(_ id: String) async throws -> WorkspaceInfo {
+        try await core.workspaceInfo(id)
+    }
+
+    /// The scope through which workspace `id`'s secrets are read and written. Only checks the
+    /// id's form; a workspace that does not exist fails on first use with
+    /// ``VaultError/workspaceNotFound(_:)``.
+    /// - Throws: ``VaultError/invalidName(_:)``.
+    public func workspace(_ id: String) throws -> WorkspaceScope {
+        try VaultCore.validateWorkspace(id)
+        return WorkspaceScope(id: id, core: core)
+    }
+}

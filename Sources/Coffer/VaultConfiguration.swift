@@ -1,0 +1,43 @@
+public import Foundation
+
+/// Limits and knobs of a ``Vault``. Every field has a safe default; change what you need:
+///
+/// ```swift
+/// var configuration = VaultConfiguration()
+/// configuration.maxVersionsPerSecret = 5
+/// let vault = Vault(store: store, kek: kek, configuration: configuration, logger: logger)
+/// ```
+public struct VaultConfiguration: Sendable {
+    /// How many versions of a secret are kept (live and soft-deleted). Writing a version beyond
+    /// this removes the oldest ones in the same transaction; version numbers are never reused.
+    /// Default 10; values below 1 are treated as 1.
+    public var maxVersionsPerSecret: Int = 10
+
+    /// Largest plaintext value accepted by a put, in bytes. Default 1 MiB (1 048 576 bytes).
+    /// A larger value is rejected with ``VaultError/valueTooLarge(limit:)`` and nothing is
+    /// stored. It can be raised up to ``EnvelopeKey/maxPlaintextBytes`` (1 GiB).
+    public var maxValueBytes: Int = 1 << 20
+
+    /// How long an unwrapped data key (and a workspace's primary data-key version) stays in
+    /// the in-memory cache before the KEK is asked again. Default 300 seconds.
+    public var dataKeyCacheMaxAge: Duration = .seconds(300)
+
+    /// How many operations one unwrapped data key may serve before it is unwrapped again.
+    /// Default 1 000 000.
+    public var dataKeyCacheMaxUses: Int = 1_000_000
+
+    /// The clock: creation, deletion and cache-age times come from here. Inject a fixed or
+    /// stepping clock in tests.
+    public var now: @Sendable () -> Date = { Date() }
+
+    /// The defaults described on each property.
+    public init() {}
+}
+
+extension Duration {
+    /// The duration in seconds, as a `TimeInterval`.
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,121 @@
+import CofferCrypto
+import Foundation
+import Logging
+
+/// The shared engine behind a ``Vault`` and its ``WorkspaceScope``s: the store, the KEK, the
+/// data-key cache and the configuration. Internal, so that nothing outside the module can
+/// reach the store or name a workspace other than a scope's own.
+final class VaultCore: Sendable {
+    // Sendable without @unchecked: every property is a `let` of a Sendable type.
+    let store: any SecretStore
+    let kek: any KeyEncryptionKeyProvider
+    let configuration: VaultConfiguration
+    let logger: Logger
+    let cache: DataKeyCache
+
+    init(store: any SecretStore, kek: any KeyEncryptionKeyProvider, configuration: VaultConfiguration, logger: Logger) {
+        self.store = store
+        self.kek = kek
+        self.configuration = configuration
+        self.logger = logger
+        self.cache = DataKeyCache(
+            maxAge: configuration.dataKeyCacheMaxAge, maxUses: configuration.dataKeyCacheMaxUses, now: configuration.now)
+    }
+
+    // MARK: Errors
+
+    /// Runs `body`, turning envelope errors into ``VaultError``s (see ``VaultError/init(_:)``).
+    static func mappingCrypto<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as CofferCryptoError {
+            throw VaultError(error)
+        }
+    }
+
+    // MARK: Data keys
+
+    /// The workspace's primary data-key version, from the cache or the store.
+    func primaryVersion(of workspace: String) async throws -> UInt32 {
+        if let v = cache.primaryVersion(of: workspace) { return v }
+        guard let record = try await store.workspace(workspace) else { throw VaultError.workspaceNotFound(workspace) }
+        cache.setPrimaryVersion(record.primaryDataKeyVersion, of: workspace)
+        return record.primaryDataKeyVersion
+    }
+
+    /// The prepared data key `version` of `workspace`: cached, or unwrapped once with the KEK.
+    /// - Throws: ``VaultError/authenticationFailed`` when the wrapped key does not open (wrong
+    ///   KEK, swapped or altered row) or the workspace has no such data-key version;
+    ///   ``VaultError/workspaceNotFound(_:)``; ``VaultError/keyUnavailable(_:)``.
+    func dataKey(workspace: String, version: UInt32) async throws -> EnvelopeKey {
+        try await cache.key(workspace: workspace, version: version) { [self] in
+            try await unwrapDataKey(workspace: workspace, version: version)
+        }
+    }
+
+    private func unwrapDataKey(workspace: String, version: UInt32) async throws -> EnvelopeKey {
+        let keys = try await store.dataKeys(workspace: workspace)
+        guard let record = keys.first(where: { $0.version == version }) else {
+            if keys.isEmpty, try await store.workspace(workspace) == nil { throw VaultError.workspaceNotFound(workspace) }
+            // A row names a data-key version the workspace does not have: altered data.
+            logger.warning("data key version not found", metadata: ["workspace": "\(workspace)", "dek_version": "\(version)"])
+            throw VaultError.authenticationFailed
+        }
+        // The record must be the one asked for; the wrap's AAD binds workspace and version too.
+        guard record.workspace == workspace else { throw VaultError.authenticationFailed }
+        let key = try await Self.mappingCrypto {
+            let dek = try await kek.unwrap(record.wrapped, workspace: workspace, dataKeyVersion: version)
+            return try EnvelopeKey(dek, id: version)
+        }
+        logger.debug("unwrapped data key", metadata: ["workspace": "\(workspace)", "dek_version": "\(version)", "kek": "\(record.wrapped.kekID)"])
+        return key
+    }
+
+    // MARK: Workspaces
+
+    func createWorkspace(_ id: String) async throws -> WorkspaceInfo {
+        try Self.validateWorkspace(id)
+        let version: UInt32 = 1
+        let dek = SymmetricKey.generate()
+        let (wrapped, prepared) = try await Self.mappingCrypto {
+            (try await kek.wrap(dek, workspace: id, dataKeyVersion: version), try EnvelopeKey(dek, id: version))
+        }
+        let now = configuration.now()
+        let record = WorkspaceRecord(id: id, createdAt: now, primaryDataKeyVersion: version)
+        try await store.createWorkspace(record, firstDataKey: DataKeyRecord(workspace: id, version: version, wrapped: wrapped, createdAt: now))
+        cache.insert(workspace: id, version: version, key: prepared)
+        cache.setPrimaryVersion(version, of: id)
+        logger.info("created workspace", metadata: ["workspace": "\(id)", "dek_version": "\(version)", "kek": "\(wrapped.kekID)"])
+        return WorkspaceInfo(
+            id: id, createdAt: now, primaryDataKeyVersion: version,
+            dataKeys: [DataKeyInfo(version: version, createdAt: now, kekID: wrapped.kekID)], secretCount: 0)
+    }
+
+    func workspaceInfo(_ id: String) async throws -> WorkspaceInfo {
+        try Self.validateWorkspace(id)
+        guard let record = try await store.workspace(id) else { throw VaultError.workspaceNotFound(id) }
+        let keys = try await store.dataKeys(workspace: id)
+        let secrets = try await store.listSecrets(workspace: id)
+        return WorkspaceInfo(
+            id: record.id, createdAt: record.createdAt, primaryDataKeyVersion: record.primaryDataKeyVersion,
+            dataKeys: keys.map { DataKeyInfo(version: $0.version, createdAt: $0.createdAt, kekID: $0.wrapped.kekID) },
+            secretCount: secrets.filter { $0.liveVersionCount > 0 }.count)
+    }
+
+    /// Throws ``VaultError/workspaceNotFound(_:)`` when `id` does not exist.
+    func requireWorkspace(_ id: String) async throws {
+        if cache.primaryVersion(of: id) != nil { return }
+        guard let record = try await store.workspace(id) else { throw VaultError.workspaceNotFound(id) }
+        cache.setPrimaryVersion(record.primaryDataKeyVersion, of: id)
+    }
+
+    // MARK: Validation
+
+    static func validateWorkspace(_ id: String) throws {
+        if let problem = NameRules.problem(withWorkspace: id) { throw VaultError.invalidName(problem) }
+    }
+
+    static func validateSecretName(_ name: String) throws {
+        if let problem = NameRules.problem(withSecretName: name) { throw VaultError.invalidName(problem) }
+    }
+}

@@ -1,0 +1,373 @@
+public import Coffer
+public import Foundation
+public import Logging
+import GRDB
+
+/// The embedded ``SecretStore``: one SQLite file (WAL mode) accessed through a GRDB
+/// `DatabasePool` — one writer connection and several concurrent readers.
+///
+/// - Durability: `PRAGMA synchronous = NORMAL` by default (see ``Options/Synchronous``): a
+///   crash never corrupts the database, but an OS crash or power loss may undo the last
+///   commits. Choose `.full` to fsync every commit.
+/// - Several processes may share one file: a busy timeout (``Options/busyTimeout``) waits for
+///   the other process's lock and write transactions are `BEGIN IMMEDIATE`, so two writers never
+///   deadlock while upgrading a read lock. A lock still held after the timeout is
+///   ``VaultError/storeUnavailable(_:)``.
+/// - The file and its `-wal`/`-shm` companions are created with mode 0600; an existing file that
+///   other users can read is changed to 0600 with a warning in the log.
+/// - Database work runs synchronously on the calling task's thread (no extra hop); a write
+///   waiting for another process's lock therefore holds that thread for up to the busy timeout.
+/// - The schema is versioned (``SQLiteSchema``); a database written by a newer Coffer is
+///   refused with ``VaultError/storeCorrupted(_:)``.
+/// - Never logs values; they are opaque sealed bytes anyway.
+public final class SQLiteStore: SecretStore {
+    /// Path of the database file.
+    public let path: String
+    private let pool: DatabasePool
+    private let logger: Logger
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// - Throws: ``VaultError/storeUnavailable(_:)`` when the file cannot be created, opened or
+    ///   locked; ``VaultError/storeCorrupted(_:)`` when it is not a Coffer database, is damaged,
+    ///   or has a schema newer than this code.
+    public init(path: String, logger: Logger, options: Options = Options()) throws {
+        self.path = path
+        self.logger = logger
+        try DatabaseFile.prepare(path: path, logger: logger)
+        if let header = try DatabaseHeader.inspect(path: path) {
+            if header.applicationID != 0 && header.applicationID != SQLiteSchema.applicationID {
+                throw Self.foreignDatabase(path, applicationID: header.applicationID)
+            }
+            // Refuse a foreign or newer database before the pool (which may write) opens it.
+            do {
+                var readOnly = Configuration()
+                readOnly.readonly = true
+                readOnly.busyMode = .timeout(options.busyTimeout)
+                let queue = try DatabaseQueue(path: path, configuration: readOnly)
+                try queue.read { db in try Self.checkSchema(db, path: path) }
+            } catch {
+                throw SQLiteErrors.map(error, path: path)
+            }
+        }
+
+        var config = Configuration()
+        config.label = "coffer.sqlite"
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(options.busyTimeout)
+        config.maximumReaderCount = max(1, options.maximumReaderCount)
+        config.journalMode = .wal
+        let synchronous = options.synchronous.rawValue
+        config.prepareDatabase { db in
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            }
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrate(pool, path: path, logger: logger)
+        } catch {
+            throw SQLiteErrors.map(error, path: path)
+        }
+        for companion in [path + "-wal", path + "-shm"] {
+            DatabaseFile.tighten(companion, logger: logger)
+        }
+    }
+
+    private static func foreignDatabase(_ path: String, applicationID: Int32) -> VaultError {
+        .storeCorrupted(
+            "\(path) is an SQLite database but not a Coffer store (application_id \(applicationID)); point Coffer at another file")
+    }
+
+    /// Throws when `db` belongs to another application or has migrations this code does not know.
+    private static func checkSchema(_ db: Database, path: String) throws {
+        let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let tables = try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        let hasMigrations = tables.contains("grdb_migrations")
+        let applied = hasMigrations ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") : []
+        // A fresh file has no table, or only grdb_migrations if a first migration failed.
+        let fresh = tables.allSatisfy { $0 == "grdb_migrations" } && applied.isEmpty
+        if appID != SQLiteSchema.applicationID && !fresh {
+            throw foreignDatabase(path, applicationID: appID)
+        }
+        let unknown = applied.filter { !SQLiteSchema.knownMigrations.contains($0) }
+        if !unknown.isEmpty {
+            throw VaultError.storeCorrupted(
+                "\(path) was written by a newer version of Coffer (unknown schema migrations: \(unknown.joined(separator: ", "))); upgrade Coffer to open it")
+        }
+    }
+
+    private static func migrate(_ pool: DatabasePool, path: String, logger: Logger) throws {
+        let migrator = SQLiteSchema.migrator
+        let complete = try pool.read { db in
+            try checkSchema(db, path: path)
+            return try db.tableExists("grdb_migrations") && migrator.hasCompletedMigrations(db)
+        }
+        if complete { return }
+        do {
+            try migrator.migrate(pool)
+            logger.info("database schema migrated", metadata: ["path": "\(path)", "schema": "\(SQLiteSchema.knownMigrations.last ?? "")"])
+        } catch {
+            // Another process may have applied the same migration between our read and our
+            // write; its tables then make ours fail. Accept if the schema is now complete.
+            if try pool.read({ db in try migrator.hasCompletedMigrations(db) }) { return }
+            throw error
+        }
+    }
+
+    // MARK: - Plumbing
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    // MARK: - Workspaces
+
+    /// See ``SecretStore/createWorkspace(_:firstDataKey:)``.
+    public func createWorkspace(_ workspace: WorkspaceRecord, firstDataKey: DataKeyRecord) async throws {
+        guard firstDataKey.workspace == workspace.id else {
+            throw VaultError.invalidValue(
+                "the first data key belongs to workspace '\(firstDataKey.workspace)', not '\(workspace.id)'")
+        }
+        try write { db in
+            try db.cachedStatement(sql: """
+                INSERT INTO workspaces (id, created_at, primary_dek_version) VALUES (?, ?, ?)
+                ON CONFLICT (id) DO NOTHING
+                """).execute(arguments: [
+                    workspace.id, SQLiteCoding.micros(workspace.createdAt), Int64(workspace.primaryDataKeyVersion),
+                ])
+            guard db.changesCount == 1 else { throw VaultError.workspaceExists(workspace.id) }
+            try Self.insertDataKey(db, firstDataKey)
+        }
+        logger.info("workspace created", metadata: ["workspace": "\(workspace.id)"])
+    }
+
+    private static func insertDataKey(_ db: Database, _ key: DataKeyRecord) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO data_keys (workspace_id, version, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                key.workspace, Int64(key.version), key.wrapped.kekID.description,
+                Data(key.wrapped.ciphertext), SQLiteCoding.micros(key.createdAt),
+            ])
+    }
+
+    /// See ``SecretStore/workspace(_:)``.
+    public func workspace(_ id: String) async throws -> WorkspaceRecord? {
+        try read { db in
+            let stmt = try db.cachedStatement(sql: "SELECT id, created_at, primary_dek_version FROM workspaces WHERE id = ?")
+            return try Row.fetchOne(stmt, arguments: [id]).map(Self.workspaceRecord)
+        }
+    }
+
+    /// See ``SecretStore/listWorkspaces()``.
+    public func listWorkspaces() async throws -> [WorkspaceRecord] {
+        try read { db in
+            let stmt = try db.cachedStatement(sql: "SELECT id, created_at, primary_dek_version FROM workspaces ORDER BY id")
+            return try Row.fetchAll(stmt).map(Self.workspaceRecord)
+        }
+    }
+
+    private static func workspaceRecord(_ row: Row) throws -> WorkspaceRecord {
+        WorkspaceRecord(
+            id: row[0], createdAt: SQLiteCoding.date(micros: row[1]),
+            primaryDataKeyVersion: try SQLiteCoding.version(row[2]))
+    }
+
+    /// See ``SecretStore/dataKeys(workspace:)``.
+    public func dataKeys(workspace: String) async throws -> [DataKeyRecord] {
+        try read { db in
+            let stmt = try db.cachedStatement(sql: """
+                SELECT version, kek_id, wrapped, created_at FROM data_keys WHERE workspace_id = ? ORDER BY version
+                """)
+            return try Row.fetchAll(stmt, arguments: [workspace]).map { row in
+                let kekText: String = row[1]
+                guard let kekID = try? KEKIdentifier(parsing: kekText) else {
+                    throw VaultError.storeCorrupted("data key of workspace '\(workspace)' has a malformed KEK id")
+                }
+                return DataKeyRecord(
+                    workspace: workspace, version: try SQLiteCoding.version(row[0]),
+                    wrapped: WrappedDataKey(kekID: kekID, ciphertext: try SQLiteCoding.bytes(row, 2)),
+                    createdAt: SQLiteCoding.date(micros: row[3]))
+            }
+        }
+    }
+
+    // MARK: - Secrets
+
+    /// See ``SecretStore/putSecretVersion(_:seal:)``.
+    public func putSecretVersion(
+        _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8]
+    ) async throws -> SecretVersionInfo {
+        let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
+        let maxVersions = max(1, request.maxVersions)
+        let ws = request.workspace
+        let name = request.name
+        return try write { db in
+            let state = try db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM workspaces WHERE id = ?1),
+                       (SELECT last_version FROM secrets WHERE workspace_id = ?1 AND name = ?2),
+                       (SELECT MAX(version) FROM secret_versions WHERE workspace_id = ?1 AND name = ?2)
+                """)
+            guard let row = try Row.fetchOne(state, arguments: [ws, name]) else {
+                throw VaultError.storeCorrupted("state query returned no row")
+            }
+            guard row[0] as Bool else { throw VaultError.workspaceNotFound(ws) }
+            let last = try SQLiteCoding.version((row[1] as Int64?) ?? 0)
+            let current = try SQLiteCoding.version((row[2] as Int64?) ?? 0)
+            if let expected = request.expectedCurrentVersion, expected != current {
+                throw VaultError.checkAndSetConflict(workspace: ws, name: name, expected: expected, actual: current)
+            }
+            guard last < UInt32.max else {
+                throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
+            }
+            let version = last + 1
+            let ciphertext = try seal(version)
+
+            try db.cachedStatement(sql: """
+                INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, ?3)
+                ON CONFLICT (workspace_id, name) DO UPDATE SET last_version = excluded.last_version
+                """).execute(arguments: [ws, name, Int64(version)])
+            try db.cachedStatement(sql: """
+                INSERT INTO secret_versions
+                    (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [
+                    ws, name, Int64(version), Int64(request.dataKeyVersion), Data(ciphertext),
+                    request.metadata.kind.rawValue, request.metadata.contentType, labels,
+                    SQLiteCoding.optionalMicros(request.metadata.expiresAt), SQLiteCoding.micros(request.now),
+                ])
+            // At most `version` versions can exist, so there is nothing to prune before that.
+            if Int(version) > maxVersions {
+                try db.cachedStatement(sql: """
+                    DELETE FROM secret_versions WHERE workspace_id = ?1 AND name = ?2 AND version <= (
+                        SELECT version FROM secret_versions WHERE workspace_id = ?1 AND name = ?2
+                        ORDER BY version DESC LIMIT 1 OFFSET ?3)
+                    """).execute(arguments: [ws, name, maxVersions])
+            }
+            return SecretVersionInfo(
+                workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
+                metadata: request.metadata,
+                createdAt: SQLiteCoding.date(micros: SQLiteCoding.micros(request.now)), deletedAt: nil)
+        }
+    }
+
+    private static let infoColumns =
+        "version, dek_version, kind, content_type, labels, expires_at, created_at, deleted_at"
+
+    /// Decodes ``infoColumns`` starting at column 0.
+    private static func info(_ row: Row, workspace: String, name: String) throws -> SecretVersionInfo {
+        SecretVersionInfo(
+            workspace: workspace, name: name,
+            version: try SQLiteCoding.version(row[0]),
+            dataKeyVersion: try SQLiteCoding.version(row[1]),
+            metadata: SecretMetadata(
+                kind: try SQLiteCoding.kind(row[2]), contentType: row[3],
+                labels: try SQLiteCoding.labels(json: row[4]), expiresAt: SQLiteCoding.optionalDate(row, 5)),
+            createdAt: SQLiteCoding.date(micros: row[6]),
+            deletedAt: SQLiteCoding.optionalDate(row, 7))
+    }
+
+    /// See ``SecretStore/secretVersion(workspace:name:version:)``.
+    public func secretVersion(workspace: String, name: String, version: UInt32?) async throws -> StoredSecretVersion? {
+        try read { db in
+            let row: Row?
+            if let version {
+                let stmt = try db.cachedStatement(sql: """
+                    SELECT \(Self.infoColumns), ciphertext FROM secret_versions
+                    WHERE workspace_id = ? AND name = ? AND version = ?
+                    """)
+                row = try Row.fetchOne(stmt, arguments: [workspace, name, Int64(version)])
+            } else {
+                let stmt = try db.cachedStatement(sql: """
+                    SELECT \(Self.infoColumns), ciphertext FROM secret_versions
+                    WHERE workspace_id = ? AND name = ? ORDER BY version DESC LIMIT 1
+                    """)
+                row = try Row.fetchOne(stmt, arguments: [workspace, name])
+            }
+            guard let row else { return nil }
+            return StoredSecretVersion(
+                info: try Self.info(row, workspace: workspace, name: name),
+                ciphertext: try SQLiteCoding.bytes(row, 8))
+        }
+    }
+
+    /// See ``SecretStore/listSecrets(workspace:)``.
+    public func listSecrets(workspace: String) async throws -> [SecretSummary] {
+        try read { db in
+            let stmt = try db.cachedStatement(sql: """
+                SELECT agg.name, cur.version, agg.n, agg.live,
+                       cur.kind, cur.content_type, cur.labels, cur.expires_at, cur.created_at, first.created_at
+                FROM (SELECT name, MAX(version) AS maxv, MIN(version) AS minv, COUNT(*) AS n,
+                             COUNT(*) - COUNT(deleted_at) AS live
+                      FROM secret_versions WHERE workspace_id = ?1 GROUP BY name) AS agg
+                JOIN secret_versions AS cur
+                  ON cur.workspace_id = ?1 AND cur.name = agg.name AND cur.version = agg.maxv
+                JOIN secret_versions AS first
+                  ON first.workspace_id = ?1 AND first.name = agg.name AND first.version = agg.minv
+                ORDER BY agg.name
+                """)
+            return try Row.fetchAll(stmt, arguments: [workspace]).map { row in
+                SecretSummary(
+                    name: row[0], currentVersion: try SQLiteCoding.version(row[1]),
+                    versionCount: row[2], liveVersionCount: row[3],
+                    metadata: SecretMetadata(
+                        kind: try SQLiteCoding.kind(row[4]), contentType: row[5],
+                        labels: try SQLiteCoding.labels(json: row[6]), expiresAt: SQLiteCoding.optionalDate(row, 7)),
+                    createdAt: SQLiteCoding.date(micros: row[9]),
+                    updatedAt: SQLiteCoding.date(micros: row[8]))
+            }
+        }
+    }
+
+    /// See ``SecretStore/history(workspace:name:)``.
+    public func history(workspace: String, name: String) async throws -> [SecretVersionInfo] {
+        try read { db in
+            let stmt = try db.cachedStatement(sql: """
+                SELECT \(Self.infoColumns) FROM secret_versions WHERE workspace_id = ? AND name = ? ORDER BY version
+                """)
+            return try Row.fetchAll(stmt, arguments: [workspace, name]).map {
+                try Self.info($0, workspace: workspace, name: name)
+            }
+        }
+    }
+
+    /// See ``SecretStore/setDeleted(workspace:name:versions:deletedAt:)``.
+    public func setDeleted(workspace: String, name: String, versions: [UInt32]?, deletedAt: Date?) async throws -> [UInt32] {
+        try write { db in
+            let states = try db.cachedStatement(sql: """
+                SELECT version, deleted_at IS NOT NULL FROM secret_versions WHERE workspace_id = ? AND name = ? ORDER BY version
+                """)
+            var deleted: [UInt32: Bool] = [:]
+            for row in try Row.fetchAll(states, arguments: [workspace, name]) {
+                deleted[try SQLiteCoding.version(row[0])] = row[1]
+            }
+            guard !deleted.isEmpty else { throw VaultError.secretNotFound(workspace: workspace, name: name) }
+            let targets = versions.map { Array(Set($0)).sorted() } ?? deleted.keys.sorted()
+            for v in targets where deleted[v] == nil {
+                throw VaultError.versionNotFound(workspace: workspace, name: name, version: v)
+            }
+            let wantDeleted = deletedAt != nil
+            let changed = targets.filter { deleted[$0] != wantDeleted }
+            let update = try db.cachedStatement(sql: """
+                UPDATE secret_versions SET deleted_at = ? WHERE workspace_id = ? AND name = ? AND version = ?
+                """)
+            let stamp = SQLiteCoding.optionalMicros(deletedAt)
+            for v in changed {
+                try update.execute(arguments: [stamp, workspace, name, Int64(v)])
+            }
+            return changed
+        }
+    }
+}

@@ -1,0 +1,32 @@
+public import Foundation
+
+extension SQLiteStore {
+    /// How a ``SQLiteStore`` opens its database.
+    public struct Options: Sendable, Hashable {
+        /// How SQLite flushes a commit to disk.
+        public enum Synchronous: String, Sendable, Hashable {
+            /// `PRAGMA synchronous = NORMAL` (default). In WAL mode the database can never be
+            /// corrupted by a crash, but a commit that returned just before an OS crash or power
+            /// loss may be rolled back (an application crash loses nothing).
+            case normal = "NORMAL"
+            /// `PRAGMA synchronous = FULL`: every commit is fsynced before it returns, so it
+            /// survives power loss too, at the cost of one fsync per write.
+            case full = "FULL"
+        }
+
+        /// How long a statement waits for a lock held by another process before failing with
+        /// ``VaultError/storeUnavailable(_:)``. Default 5 seconds.
+        public var busyTimeout: TimeInterval
+        /// Commit durability; see ``Synchronous``. Default ``Synchronous/normal``.
+        public var synchronous: Synchronous
+        /// Most concurrent reader connections. Default 5.
+        public var maximumReaderCount: Int
+
+        /// Options with the defaults described on each property.
+        public init(busyTimeout: TimeInterval = 5, synchronous: Synchronous = .normal, maximumReaderCount: Int = 5) {
+            self.busyTimeout = busyTimeout
+            self.synchronous = synchronous
+            self.maximumReaderCount = maximumReaderCount
+        }
+    }
+}

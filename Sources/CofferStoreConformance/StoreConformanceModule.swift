@@ -1,1 +1,0 @@
-// Store conformance checks land here; see SecretStore in the Coffer module for the contract.
