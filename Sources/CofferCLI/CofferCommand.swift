@@ -25,6 +25,9 @@ struct CofferCommand: AsyncParsableCommand {
             Exit codes: \(ExitStatus.summary)
             """,
         version: Coffer.version,
-        subcommands: [Seal.self, Open.self, Inspect.self, KEK.self]
+        subcommands: [
+            Init.self, Workspace.self, Put.self, Get.self, List.self, History.self, Delete.self, Undelete.self,
+            Seal.self, Open.self, Inspect.self, KEK.self,
+        ]
     )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Coffer
 import CofferCrypto
 
 /// The documented exit codes of `coffer` (sysexits-style, one per kind of failure).
@@ -36,6 +37,7 @@ struct CLIFailure: Error, CustomStringConvertible {
 
     static func from(_ error: any Error) -> CLIFailure {
         if let failure = error as? CLIFailure { return failure }
+        if let vault = error as? VaultError { return from(vault) }
         guard let crypto = error as? CofferCryptoError else {
             return CLIFailure(status: .software, message: "\(error)")
         }
@@ -55,6 +57,23 @@ struct CLIFailure: Error, CustomStringConvertible {
         @unknown default:
             return CLIFailure(status: .software, message: "\(crypto)")
         }
+    }
+}
+
+extension CLIFailure {
+    static func from(_ error: VaultError) -> CLIFailure {
+        let status: ExitStatus
+        switch error {
+        case .invalidName: status = .usage
+        case .workspaceNotFound, .secretNotFound, .versionNotFound, .versionDeleted: status = .notFound
+        case .checkAndSetConflict: status = .conflict
+        case .workspaceExists, .emptyValue, .valueTooLarge, .invalidValue: status = .invalidInput
+        case .authenticationFailed: status = .authenticationFailed
+        case .keyUnavailable: status = .configuration
+        case .storeUnavailable, .storeCorrupted: status = .storeUnavailable
+        @unknown default: status = .software
+        }
+        return CLIFailure(status: status, message: error.description)
     }
 }
 

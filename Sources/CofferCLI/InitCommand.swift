@@ -1,0 +1,32 @@
+import ArgumentParser
+import Coffer
+import Foundation
+
+extension CofferCommand {
+    /// `coffer init`: creates the vault database and checks the KEK.
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Create the vault database (mode 0600) and check that the KEK can be loaded.",
+            discussion: """
+                Safe to run again: an existing vault is opened and migrated, nothing is lost.
+
+                Example:
+                  coffer init --store ~/.coffer/vault.db --kek file:$HOME/.coffer/kek
+                """)
+
+        @OptionGroup var options: VaultOptions
+
+        func run() async throws {
+            try await Self.reportingFailures {
+                let existed = FileManager.default.fileExists(atPath: options.storePath)
+                let (_, logger) = try options.openVault(create: true)
+                let kekID = try await options.global.kekProvider(logger: logger).keyID()
+                struct Result: Encodable { let store: String; let created: Bool; let kekID: String }
+                try options.emit(Result(store: options.storePath, created: !existed, kekID: "\(kekID)")) {
+                    "\(existed ? "opened existing" : "created") vault \(options.storePath)\nKEK \(kekID)"
+                }
+            }
+        }
+    }
+}

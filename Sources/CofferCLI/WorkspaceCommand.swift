@@ -1,0 +1,74 @@
+import ArgumentParser
+import Coffer
+
+extension CofferCommand {
+    /// `coffer workspace create|list|show`.
+    struct Workspace: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "workspace",
+            abstract: "Create, list and show workspaces (tenants).",
+            subcommands: [Create.self, List.self, Show.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Create a workspace with a fresh data key (version 1) wrapped by the KEK.",
+                discussion: "Example:\n  coffer workspace create acme")
+            @OptionGroup var options: VaultOptions
+            @Argument(help: "Workspace id: 1-64 of a-z 0-9 . _ -, starting with a letter or digit.")
+            var workspace: String
+
+            func run() async throws {
+                try await Self.reportingFailures {
+                    let (vault, _) = try options.openVault()
+                    let info = try await vault.createWorkspace(workspace)
+                    try options.emit(info) { "created workspace \(info.id) (data key version \(info.primaryDataKeyVersion))" }
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List workspaces.")
+            @OptionGroup var options: VaultOptions
+
+            func run() async throws {
+                try await Self.reportingFailures {
+                    let (vault, _) = try options.openVault()
+                    let all = try await vault.listWorkspaces()
+                    try options.emit(all) {
+                        Format.table(
+                            ["WORKSPACE", "PRIMARY-DEK", "CREATED"],
+                            all.map { [$0.id, "\($0.primaryDataKeyVersion)", Format.date($0.createdAt)] })
+                    }
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Show a workspace: data-key versions, secret count, created time.")
+            @OptionGroup var options: VaultOptions
+            @Argument(help: "Workspace id.")
+            var workspace: String
+
+            func run() async throws {
+                try await Self.reportingFailures {
+                    let (vault, _) = try options.openVault()
+                    let info = try await vault.workspaceInfo(workspace)
+                    try options.emit(info) {
+                        var lines = [
+                            "workspace: \(info.id)",
+                            "created: \(Format.date(info.createdAt))",
+                            "secrets: \(info.secretCount)",
+                            "primary data key: \(info.primaryDataKeyVersion)",
+                            "data keys:",
+                        ]
+                        lines.append(Format.table(
+                            ["  VERSION", "CREATED", "KEK"],
+                            info.dataKeys.map { ["  \($0.version)", Format.date($0.createdAt), "\($0.kekID)"] }))
+                        return lines.joined(separator: "\n")
+                    }
+                }
+            }
+        }
+    }
+}
