@@ -1,39 +1,67 @@
 #!/usr/bin/env bash
 # Coffer quick start on a fresh Debian machine: installs what is missing, builds the `coffer`
-# CLI, and runs a real seal -> store -> open flow with the demo KEK in keys-example/.
+# CLI, and runs the main job on the embedded default (a SQLite vault file) with the demo KEK
+# in keys-example/: create a workspace, store tokens, read them back, show versions and
+# metadata, and show that tampered or wrongly keyed data does not open.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 echo "== building coffer (release)" >&2
 swift build -c release --product coffer >&2
-COFFER=.build/release/coffer
+COFFER=$PWD/.build/release/coffer
 
 chmod 600 keys-example/demo-kek.key          # git does not keep mode 0600
 set -a; . keys-example/coffer.env; set +a    # COFFER_KEK=file:keys-example/demo-kek.key
 
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export COFFER_STORE="$WORK/vault.db"
+run() { echo "\$ coffer $*"; "$COFFER" "$@"; }
 
-echo "== seal: a GitHub OAuth token for workspace 'acme' (value on stdin, never in argv)"
-printf 'gho_16C7e42F292c6912E7710c838347Ae178B4a' \
-  | "$COFFER" seal --workspace acme --name github/oauth-token --out "$OUT/token.sealed.json"
-echo "stored $OUT/token.sealed.json (mode $(stat -c %a "$OUT/token.sealed.json")):"
-cat "$OUT/token.sealed.json"
+echo "== a vault on SQLite with one workspace per tenant"
+run init
+run workspace create acme
+run workspace create globex
 
-echo "== inspect: public header fields, no key needed"
-"$COFFER" inspect --in "$OUT/token.sealed.json"
+echo "== store tokens (values on stdin, never in argv); each put prints the new version"
+printf 'gho_16C7e42F292c6912E7710c838347Ae178B4a' | run put acme github/token --label env=prod
+printf 'gho_NEWtoken0000000000000000000000000000' | run put acme github/token --label env=prod
+printf '{"access_token":"ya29.a0Af-demo","refresh_token":"1//0g-demo","token_type":"Bearer","scope":"email profile","expires_in":3600}' \
+  | run put acme google/oauth --kind oauth-token
 
-echo "== open: exact bytes back on stdout"
-"$COFFER" open --in "$OUT/token.sealed.json"
-echo
+echo "== read them back: exact bytes on stdout"
+run get acme github/token; echo
+run get acme github/token --version 1; echo
+run get acme google/oauth; echo
 
-echo "== move the ciphertext to another workspace: must fail with exit 77"
-sed 's/"workspace" : "acme"/"workspace" : "globex"/' "$OUT/token.sealed.json" > "$OUT/moved.json"
+echo "== metadata, never values"
+run list acme
+run history acme github/token
+run workspace show acme
+
+echo "== check-and-set: a stale writer is refused (exit 75)"
 set +e
-"$COFFER" open --in "$OUT/moved.json"
-status=$?
+printf 'stale' | "$COFFER" put acme github/token --expect-version 1; echo "exit status: $?"
+
+echo "== tenant isolation: globex has no such secret (exit 66)"
+"$COFFER" get globex github/token; echo "exit status: $?"
+
+echo "== a value moved to another workspace's row does not open (exit 77)"
+python3 - "$COFFER_STORE" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+blob = db.execute("SELECT ciphertext FROM secret_versions WHERE workspace_id='acme' AND name='github/token' AND version=2").fetchone()[0]
+db.execute("INSERT INTO secrets(workspace_id, name, last_version) VALUES ('globex', 'github/token', 1)")
+db.execute("""INSERT INTO secret_versions(workspace_id, name, version, dek_version, ciphertext, kind, labels, created_at)
+              SELECT 'globex', name, 1, dek_version, ?, kind, labels, created_at FROM secret_versions
+              WHERE workspace_id='acme' AND name='github/token' AND version=2""", (blob,))
+db.commit()
+PY
+"$COFFER" get globex github/token; echo "exit status: $?"
+
+echo "== the wrong KEK does not open anything (exit 77)"
+openssl rand -base64 32 > "$WORK/other.key"; chmod 600 "$WORK/other.key"
+"$COFFER" get acme github/token --kek "file:$WORK/other.key"; echo "exit status: $?"
 set -e
-echo "exit status: $status"
-[[ $status -eq 77 ]] || { echo "expected exit 77" >&2; exit 1; }
 echo "== quick start done"
