@@ -45,6 +45,11 @@ public final class SQLiteStore: SecretStore {
                 readOnly.busyMode = .timeout(options.busyTimeout)
                 let queue = try DatabaseQueue(path: path, configuration: readOnly)
                 try queue.read { db in try Self.checkSchema(db, path: path) }
+            } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_BUSY]
+                .contains(error.resultCode.primaryResultCode) {
+                // A read-only connection cannot always open a WAL database (no -shm yet, say);
+                // the same checks run again on the pool below.
+                logger.debug("read-only pre-check skipped", metadata: ["path": "\(path)", "reason": "\(error.resultCode)"])
             } catch {
                 throw SQLiteErrors.map(error, path: path)
             }
@@ -56,14 +61,12 @@ public final class SQLiteStore: SecretStore {
         config.busyMode = .timeout(options.busyTimeout)
         config.maximumReaderCount = max(1, options.maximumReaderCount)
         config.journalMode = .wal
-        let synchronous = options.synchronous.rawValue
-        config.prepareDatabase { db in
-            if !db.configuration.readonly {
-                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            }
-        }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // After the pool's WAL set-up, which sets NORMAL on the (single, long-lived) writer.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(options.synchronous.rawValue)")
+            }
             try Self.migrate(pool, path: path, logger: logger)
         } catch {
             throw SQLiteErrors.map(error, path: path)
@@ -115,11 +118,21 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
+    /// The value of `PRAGMA <name>` on the writer connection (for tests and diagnostics).
+    @_spi(Testing)
+    public func writerPragma(_ name: String) throws -> String? {
+        guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { return nil }
+        return try pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
     // MARK: - Plumbing
 
+    /// Runs a read of a single SQL statement. A statement is atomic on its own (SQLite gives it
+    /// an implicit read transaction on one WAL snapshot), so no explicit BEGIN/COMMIT is paid;
+    /// every read method of this store issues exactly one statement.
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
-            return try pool.read(body)
+            return try pool.unsafeRead(body)
         } catch {
             throw SQLiteErrors.map(error, path: path)
         }

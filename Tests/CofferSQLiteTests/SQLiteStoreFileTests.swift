@@ -1,5 +1,5 @@
 import Coffer
-import CofferSQLite
+@_spi(Testing) import CofferSQLite
 import Foundation
 import GRDB
 import Testing
@@ -102,5 +102,15 @@ struct SQLiteStoreFileTests {
         let store = try SQLiteStore(path: dir.path + "/coffer.db", logger: S.logger, options: .init(synchronous: .full))
         try await S.createWorkspace(store, "w")
         #expect(try await S.put(store, "w", "s", value: [1]).version == 1)
+        #expect(try store.writerPragma("synchronous") == "2") // FULL
+    }
+
+    @Test func defaultSynchronousIsNormalAndBusyTimeoutIsSet() throws {
+        let dir = try TempDirectory()
+        let store = try SQLiteStore(path: dir.path + "/coffer.db", logger: S.logger)
+        #expect(try store.writerPragma("synchronous") == "1") // NORMAL
+        #expect(try store.writerPragma("busy_timeout") == "5000")
+        #expect(try store.writerPragma("foreign_keys") == "1")
+        #expect(try store.writerPragma("journal_mode") == "wal")
     }
 }
