@@ -19,7 +19,7 @@ KEK_A="$WORK/kek-a"; KEK_B="$WORK/kek-b"
 "$COFFER" kek generate "$KEK_A" 2>/dev/null
 "$COFFER" kek generate "$KEK_B" 2>/dev/null
 CUR="file:$KEK_A"; NEXT="file:$KEK_B"
-c() { "$COFFER" "$1" --kek "$CUR" --store "$STORE" "${@:2}"; }
+c() { "$COFFER" "$@" --kek "$CUR" --store "$STORE"; }
 
 c init >/dev/null
 c workspace create acme >/dev/null
