@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferCLITests",
-            dependencies: ["Coffer", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Coffer", "CofferCrypto", "CofferSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ],

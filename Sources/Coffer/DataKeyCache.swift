@@ -156,6 +156,15 @@ final class DataKeyCache: Sendable {
         }
     }
 
+    /// Forgets the cached keys and primary version of `workspace` (after a rotation, a
+    /// retirement or a revocation in this process).
+    func removeWorkspace(_ workspace: String) {
+        state.withLock { s in
+            s.slots = s.slots.filter { $0.key.workspace != workspace }
+            s.primaries[workspace] = nil
+        }
+    }
+
     /// Number of ready entries (for tests).
     var readyCount: Int {
         state.withLock { s in

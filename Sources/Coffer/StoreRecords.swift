@@ -9,11 +9,20 @@ public struct WorkspaceRecord: Sendable, Hashable, Codable {
     public var createdAt: Date
     /// The data-key version new values are sealed with.
     public var primaryDataKeyVersion: UInt32
+    /// Data-key versions below this are retired: nothing may be opened with them.
+    public var minimumDecryptionVersion: UInt32
+    /// This workspace's override of the vault's rotation policy (nil fields: vault default).
+    public var rotationPolicy: RotationPolicy?
 
-    public init(id: String, createdAt: Date, primaryDataKeyVersion: UInt32) {
+    public init(
+        id: String, createdAt: Date, primaryDataKeyVersion: UInt32,
+        minimumDecryptionVersion: UInt32 = 1, rotationPolicy: RotationPolicy? = nil
+    ) {
         self.id = id
         self.createdAt = createdAt
         self.primaryDataKeyVersion = primaryDataKeyVersion
+        self.minimumDecryptionVersion = minimumDecryptionVersion
+        self.rotationPolicy = rotationPolicy
     }
 }
 
@@ -25,12 +34,15 @@ public struct DataKeyRecord: Sendable, Hashable {
     /// The DEK wrapped under the KEK, bound to `workspace` and `version`.
     public var wrapped: WrappedDataKey
     public var createdAt: Date
+    /// How many values this key has sealed (puts and re-encryptions), kept exact in the store.
+    public var encryptionCount: UInt64
 
-    public init(workspace: String, version: UInt32, wrapped: WrappedDataKey, createdAt: Date) {
+    public init(workspace: String, version: UInt32, wrapped: WrappedDataKey, createdAt: Date, encryptionCount: UInt64 = 0) {
         self.workspace = workspace
         self.version = version
         self.wrapped = wrapped
         self.createdAt = createdAt
+        self.encryptionCount = encryptionCount
     }
 }
 
@@ -145,11 +157,16 @@ public struct PutSecretRequest: Sendable {
     /// Keep at most this many versions; older ones are removed in the same transaction.
     public var maxVersions: Int
     public var now: Date
+    /// If the data key has already sealed this many values, nothing is written and the store
+    /// throws ``VaultError/dataKeyExhausted(workspace:version:)``. Otherwise its encryption
+    /// count grows by one in the same transaction. Nil: no limit (the count still grows).
+    public var dataKeyEncryptionLimit: UInt64?
 
     public init(
         workspace: String, name: String, expectedCurrentVersion: UInt32?, metadata: SecretMetadata,
-        dataKeyVersion: UInt32, maxVersions: Int, now: Date
+        dataKeyVersion: UInt32, maxVersions: Int, now: Date, dataKeyEncryptionLimit: UInt64? = nil
     ) {
+        self.dataKeyEncryptionLimit = dataKeyEncryptionLimit
         self.workspace = workspace
         self.name = name
         self.expectedCurrentVersion = expectedCurrentVersion

@@ -23,8 +23,17 @@ public final class Vault: Sendable {
     let core: VaultCore
 
     /// Creates a vault over `store`, wrapping and unwrapping data keys with `kek`.
-    public init(store: any SecretStore, kek: any KeyEncryptionKeyProvider, configuration: VaultConfiguration = .init(), logger: Logger) {
-        self.core = VaultCore(store: store, kek: kek, configuration: configuration, logger: logger)
+    ///
+    /// - Parameter previousKEKs: KEKs of an unfinished KEK rotation (see
+    ///   ``rotateKEK(to:batchSize:progress:)``). A data key is unwrapped with the provider
+    ///   whose `keyID()` is the KEK id recorded with it (`kek` first); new data keys are always
+    ///   wrapped with `kek`. Empty once every data key is wrapped by `kek` (``status(workspace:)``
+    ///   says so).
+    public init(
+        store: any SecretStore, kek: any KeyEncryptionKeyProvider, previousKEKs: [any KeyEncryptionKeyProvider] = [],
+        configuration: VaultConfiguration = .init(), logger: Logger
+    ) {
+        self.core = VaultCore(store: store, kek: kek, previousKEKs: previousKEKs, configuration: configuration, logger: logger)
     }
 
     /// Creates workspace `id` with a fresh data key (version 1) wrapped under the KEK.

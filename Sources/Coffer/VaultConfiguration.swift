@@ -30,6 +30,15 @@ public struct VaultConfiguration: Sendable {
     /// stepping clock in tests.
     public var now: @Sendable () -> Date = { Date() }
 
+    /// When data keys are rotated automatically before a write: at most
+    /// ``RotationPolicy/maxEncryptionsPerDataKey`` values per data key (default 2^30, see
+    /// ``RotationPolicy/defaultMaxEncryptionsPerDataKey`` for the AES-GCM nonce math) and,
+    /// if set, at most ``RotationPolicy/maxDataKeyAgeSeconds`` of age (default: no age limit).
+    /// A workspace can override either field (``Vault/setRotationPolicy(workspace:_:)``).
+    /// Rotation needs a store that conforms to ``RotatingSecretStore``; with another store
+    /// the count limit still refuses writes past it.
+    public var rotationPolicy: RotationPolicy = .standard
+
     /// The defaults described on each property.
     public init() {}
 }

@@ -9,13 +9,21 @@ final class VaultCore: Sendable {
     // Sendable without @unchecked: every property is a `let` of a Sendable type.
     let store: any SecretStore
     let kek: any KeyEncryptionKeyProvider
+    /// KEKs of an unfinished KEK rotation: used only to unwrap data keys they wrapped.
+    let previousKEKs: [any KeyEncryptionKeyProvider]
     let configuration: VaultConfiguration
     let logger: Logger
     let cache: DataKeyCache
+    let rotation: RotationGate
 
-    init(store: any SecretStore, kek: any KeyEncryptionKeyProvider, configuration: VaultConfiguration, logger: Logger) {
+    init(
+        store: any SecretStore, kek: any KeyEncryptionKeyProvider, previousKEKs: [any KeyEncryptionKeyProvider] = [],
+        configuration: VaultConfiguration, logger: Logger
+    ) {
         self.store = store
         self.kek = kek
+        self.previousKEKs = previousKEKs
+        self.rotation = RotationGate(maxAge: configuration.dataKeyCacheMaxAge, now: configuration.now)
         self.configuration = configuration
         self.logger = logger
         self.cache = DataKeyCache(
@@ -63,8 +71,10 @@ final class VaultCore: Sendable {
         }
         // The record must be the one asked for; the wrap's AAD binds workspace and version too.
         guard record.workspace == workspace else { throw VaultError.authenticationFailed }
+        try await checkNotRetired(workspace: workspace, version: version)
+        let provider = try await unwrappingProvider(for: record)
         let key = try await Self.mappingCrypto {
-            let dek = try await kek.unwrap(record.wrapped, workspace: workspace, dataKeyVersion: version)
+            let dek = try await provider.unwrap(record.wrapped, workspace: workspace, dataKeyVersion: version)
             return try EnvelopeKey(dek, id: version)
         }
         logger.debug("unwrapped data key", metadata: ["workspace": "\(workspace)", "dek_version": "\(version)", "kek": "\(record.wrapped.kekID)"])

@@ -31,6 +31,14 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case authenticationFailed
     /// The key-encryption key cannot be used (missing or unprotected key file, wrong passphrase…).
     case keyUnavailable(String)
+    /// The data key has reached its encryption limit (``RotationPolicy/maxEncryptionsPerDataKey``);
+    /// the vault rotates and retries, so callers of the vault normally never see this.
+    case dataKeyExhausted(workspace: String, version: UInt32)
+    /// Data-key versions cannot be retired or destroyed while `count` kept secret versions are
+    /// still sealed under them; re-encrypt first.
+    case dataKeyInUse(workspace: String, versions: [UInt32], count: Int)
+    /// No such data-key version in the workspace (never created, or destroyed).
+    case dataKeyNotFound(workspace: String, version: UInt32)
     /// The store cannot be opened or reached (path, permissions, busy timeout, connection).
     case storeUnavailable(String)
     /// The store's contents are damaged or from an unknown schema version.
@@ -73,6 +81,13 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .authenticationFailed:
             return "authentication failed: stored data does not open with this KEK (wrong key, or the data was altered or moved)"
         case .keyUnavailable(let why): return why
+        case .dataKeyExhausted(let ws, let v):
+            return "data key version \(v) of workspace '\(ws)' reached its encryption limit; rotate with: coffer rotate \(ws)"
+        case .dataKeyInUse(let ws, let versions, let count):
+            let list = versions.map(String.init).joined(separator: ", ")
+            return "\(count) secret version(s) in workspace '\(ws)' are still sealed under data key version(s) \(list); re-encrypt them first with: coffer reencrypt \(ws)"
+        case .dataKeyNotFound(let ws, let v):
+            return "workspace '\(ws)' has no data key version \(v); see: coffer status \(ws)"
         case .storeUnavailable(let why): return "store unavailable: \(why)"
         case .storeCorrupted(let why): return "store damaged: \(why)"
         }

@@ -59,23 +59,25 @@ public struct WorkspaceScope: Sendable {
             if metadata.expiresAt == nil { metadata.expiresAt = canonical.expiresAt }
         }
 
-        let dataKeyVersion = try await core.primaryVersion(of: id)
-        let key = try await core.dataKey(workspace: id, version: dataKeyVersion)
-        let request = PutSecretRequest(
-            workspace: id, name: name, expectedCurrentVersion: expectedVersion, metadata: metadata,
-            dataKeyVersion: dataKeyVersion, maxVersions: max(1, configuration.maxVersionsPerSecret),
-            now: configuration.now())
         let workspace = id
         let sealedValue = plaintext
-        let info = try await store.putSecretVersion(request) { version in
-            do {
-                return try key.seal(sealedValue, context: .secret(workspace: workspace, name: name, version: version))
-            } catch let error as CofferCryptoError {
-                throw VaultError(error)
+        // Under the primary data key; rotates first when the rotation policy says so.
+        let info = try await core.sealingUnderPrimary(workspace: id) { dataKeyVersion, encryptionLimit in
+            let key = try await core.dataKey(workspace: workspace, version: dataKeyVersion)
+            let request = PutSecretRequest(
+                workspace: workspace, name: name, expectedCurrentVersion: expectedVersion, metadata: metadata,
+                dataKeyVersion: dataKeyVersion, maxVersions: max(1, configuration.maxVersionsPerSecret),
+                now: configuration.now(), dataKeyEncryptionLimit: encryptionLimit)
+            return try await store.putSecretVersion(request) { version in
+                do {
+                    return try key.seal(sealedValue, context: .secret(workspace: workspace, name: name, version: version))
+                } catch let error as CofferCryptoError {
+                    throw VaultError(error)
+                }
             }
         }
         core.logger.debug("put secret version", metadata: [
-            "workspace": "\(id)", "name": "\(name)", "version": "\(info.version)", "dek_version": "\(dataKeyVersion)",
+            "workspace": "\(id)", "name": "\(name)", "version": "\(info.version)", "dek_version": "\(info.dataKeyVersion)",
         ])
         return info
     }

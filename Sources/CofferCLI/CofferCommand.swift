@@ -22,12 +22,21 @@ struct CofferCommand: AsyncParsableCommand {
                   --workspace acme --name github-token > token.sealed.json
               coffer open --kek file:keys-example/demo-kek.key --in token.sealed.json
 
+            Rotation (see coffer help <command>):
+              coffer status [WS]                       census: KEKs, data keys, usage, what needs re-encryption
+              coffer rotate WS [--revoke V]            new primary data key; --revoke: rotate, re-encrypt, destroy V
+              coffer reencrypt [WS] [--batch N]        move values to the primary data key (resumable)
+              coffer retire WS --below N               stop accepting data-key versions below N
+              coffer rotate-kek --new-kek URI          re-wrap every data key under a new KEK (resumable)
+              coffer policy WS --max-age 90d           automatic rotation by age / --max-encryptions N
+
             Exit codes: \(ExitStatus.summary)
             """,
         version: Coffer.version,
         subcommands: [
             Init.self, Workspace.self, Put.self, Get.self, List.self, History.self, Delete.self, Undelete.self,
             Seal.self, Open.self, Inspect.self, KEK.self,
+            Status.self, Rotate.self, Retire.self, Reencrypt.self, RotateKEK.self, Policy.self,
         ]
     )
 }

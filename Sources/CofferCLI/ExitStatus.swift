@@ -7,7 +7,8 @@ enum ExitStatus: Int32, CaseIterable {
     case success = 0
     /// Bad arguments or options (argument-parser's validation code).
     case usage = 64
-    /// The input is not acceptable: malformed document, empty or oversized value.
+    /// The input is not acceptable: malformed document, empty or oversized value; or a data
+    /// key cannot be retired or destroyed because stored secret versions still use it.
     case invalidInput = 65
     /// The workspace, secret or file does not exist.
     case notFound = 66
@@ -15,7 +16,8 @@ enum ExitStatus: Int32, CaseIterable {
     case storeUnavailable = 69
     /// Unexpected internal failure.
     case software = 70
-    /// A check-and-set write found a different current version.
+    /// A check-and-set write found a different current version, or a data key reached its
+    /// encryption limit (retry: the next write rotates).
     case conflict = 75
     /// Authentication failed: wrong KEK or passphrase, or tampered data.
     case authenticationFailed = 77
@@ -23,8 +25,8 @@ enum ExitStatus: Int32, CaseIterable {
     case configuration = 78
 
     static var summary: String {
-        "0 ok, 64 usage, 65 invalid input, 66 not found, 69 store unavailable, 70 internal error, "
-            + "75 check-and-set conflict, 77 authentication failed (wrong KEK or tampered data), "
+        "0 ok, 64 usage, 65 invalid input (or data key still in use: re-encrypt first), 66 not found, "
+            + "69 store unavailable, 70 internal error, 75 check-and-set conflict (or data key exhausted: retry), 77 authentication failed (wrong KEK or tampered data), "
             + "78 KEK configuration error."
     }
 }
@@ -66,7 +68,9 @@ extension CLIFailure {
         switch error {
         case .invalidName: status = .usage
         case .workspaceNotFound, .secretNotFound, .versionNotFound, .versionDeleted: status = .notFound
-        case .checkAndSetConflict: status = .conflict
+        case .checkAndSetConflict, .dataKeyExhausted: status = .conflict
+        case .dataKeyInUse: status = .invalidInput
+        case .dataKeyNotFound: status = .notFound
         case .workspaceExists, .emptyValue, .valueTooLarge, .invalidValue: status = .invalidInput
         case .authenticationFailed: status = .authenticationFailed
         case .keyUnavailable: status = .configuration

@@ -13,6 +13,11 @@ struct GlobalOptions: ParsableArguments {
     var kek: String?
 
     @Option(name: .long, help: ArgumentHelp(
+        "A KEK of an unfinished KEK rotation, used only to unwrap data keys it still wraps (repeatable; default: $COFFER_KEK_PREVIOUS, comma-separated).",
+        valueName: "uri"))
+    var previousKek: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
         "Log level on stderr: trace, debug, info, notice, warning, error, critical (default: $COFFER_LOG_LEVEL or warning).",
         valueName: "level"))
     var logLevel: String?
@@ -37,7 +42,21 @@ struct GlobalOptions: ParsableArguments {
                 message: "no key-encryption key configured: pass --kek file:PATH (or env:VAR, passphrase) or set COFFER_KEK; "
                     + "to try Coffer, use --kek file:keys-example/demo-kek.key")
         }
-        let home = env["HOME"] ?? "."
+        return try Self.provider(uri: uri, logger: logger)
+    }
+
+    /// The providers named by `--previous-kek` (or `COFFER_KEK_PREVIOUS`, comma-separated).
+    func previousKEKProviders(logger: Logger) throws -> [any KeyEncryptionKeyProvider] {
+        var uris = previousKek
+        if uris.isEmpty, let list = ProcessInfo.processInfo.environment["COFFER_KEK_PREVIOUS"] {
+            uris = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return try uris.map { try Self.provider(uri: $0, logger: logger) }
+    }
+
+    /// The provider for a KEK URI, with the CLI's defaults.
+    static func provider(uri: String, logger: Logger) throws -> any KeyEncryptionKeyProvider {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
         // environment: nil lets env: and the passphrase read the variable straight into
         // secure memory instead of through a Swift String copy.
         return try KEKProviders.make(

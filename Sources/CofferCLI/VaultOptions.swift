@@ -42,7 +42,8 @@ struct VaultOptions: ParsableArguments {
         }
         let store = try SQLiteStore(path: path, logger: logger)
         let kek = try global.kekProvider(logger: logger)
-        return (Vault(store: store, kek: kek, logger: logger), logger)
+        let previous = try global.previousKEKProviders(logger: logger)
+        return (Vault(store: store, kek: kek, previousKEKs: previous, logger: logger), logger)
     }
 
     /// Writes `value` as pretty JSON (with --json) or `text` otherwise, to stdout.

@@ -1,0 +1,66 @@
+import CofferCrypto
+import Foundation
+import Logging
+
+/// KEK rotation: re-wraps data keys; never touches a secret value.
+extension VaultCore {
+    /// See ``Vault/rotateKEK(to:batchSize:progress:)``.
+    func rotateKEK(
+        to newKEK: any KeyEncryptionKeyProvider, batchSize: Int, progress: (@Sendable (KEKRotationProgress) -> Void)?
+    ) async throws -> KEKRotationProgress {
+        let store = try rotatingStore()
+        guard batchSize >= 1 else { throw VaultError.invalidValue("the batch size must be at least 1") }
+        let newID = try await Self.mappingCrypto { try await newKEK.keyID() }
+        // Every KEK that may have wrapped a data key: the new one, the current, the previous.
+        var providers: [KEKIdentifier: any KeyEncryptionKeyProvider] = [:]
+        for provider in [kek] + previousKEKs {
+            let id = try await Self.mappingCrypto { try await provider.keyID() }
+            if providers[id] == nil { providers[id] = provider }
+        }
+        providers[newID] = newKEK
+
+        let counts = try await store.dataKeyCountByKEK()
+        let total = counts.filter { $0.key != newID }.reduce(0) { $0 + $1.value }
+        var report = KEKRotationProgress(newKEK: newID, rewrapped: 0, total: total, batches: 0, finished: false)
+        logger.info("KEK rotation started", metadata: ["new_kek": "\(newID)", "data_keys": "\(total)"])
+        var idle = 0
+        while true {
+            try Task.checkCancellation()
+            // Rows leave this query as they are re-wrapped: no cursor, a rerun resumes.
+            let rows = try await store.dataKeys(notWrappedBy: newID, limit: batchSize)
+            if rows.isEmpty { break }
+            var rewraps: [DataKeyRewrap] = []
+            rewraps.reserveCapacity(rows.count)
+            for row in rows {
+                guard let provider = providers[row.wrapped.kekID] else {
+                    logger.warning("data key wrapped by an unconfigured KEK", metadata: [
+                        "workspace": "\(row.workspace)", "dek_version": "\(row.version)", "kek": "\(row.wrapped.kekID)",
+                    ])
+                    throw VaultError.keyUnavailable(
+                        "data key version \(row.version) of workspace '\(row.workspace)' is wrapped by KEK \(row.wrapped.kekID), "
+                            + "which is neither the new KEK nor a configured one; pass that KEK with --kek or --previous-kek and run the rotation again")
+                }
+                let wrapped = try await Self.mappingCrypto {
+                    let dek = try await provider.unwrap(row.wrapped, workspace: row.workspace, dataKeyVersion: row.version)
+                    return try await newKEK.wrap(dek, workspace: row.workspace, dataKeyVersion: row.version)
+                }
+                rewraps.append(DataKeyRewrap(workspace: row.workspace, version: row.version, expectedKEKID: row.wrapped.kekID, wrapped: wrapped))
+            }
+            let applied = try await store.rewrapDataKeys(rewraps)
+            report.rewrapped += applied
+            report.batches += 1
+            progress?(report)
+            // Zero applied means another rotation changed these rows first; they leave the
+            // query. A store that keeps returning them would loop: stop instead.
+            idle = applied == 0 ? idle + 1 : 0
+            if idle > 10 {
+                throw VaultError.storeCorrupted("the store keeps returning data keys it does not re-wrap; KEK rotation stopped")
+            }
+        }
+        let after = try await store.dataKeyCountByKEK()
+        report.finished = after.allSatisfy { $0.key == newID || $0.value == 0 }
+        progress?(report)
+        logger.info("KEK rotation finished", metadata: ["new_kek": "\(newID)", "rewrapped": "\(report.rewrapped)"])
+        return report
+    }
+}

@@ -1,0 +1,138 @@
+import CofferCrypto
+import Foundation
+import Logging
+
+/// The re-encryption engine: moves stored values from older data-key versions to the primary.
+extension VaultCore {
+    /// Re-seals every kept secret version (live and soft-deleted) of `workspace` (nil: every
+    /// workspace) that is sealed under one of `onlyDataKeyVersions` (nil: any version but the
+    /// primary) under the workspace's primary data key. See
+    /// ``Vault/reencrypt(workspace:onlyDataKeyVersions:batchSize:ratePerSecond:progress:)``.
+    func reencrypt(
+        workspace: String?, onlyDataKeyVersions: Set<UInt32>?, batchSize: Int, ratePerSecond: Double?,
+        progress: (@Sendable (ReencryptionProgress) -> Void)?
+    ) async throws -> ReencryptionProgress {
+        let store = try rotatingStore()
+        guard batchSize >= 1 else { throw VaultError.invalidValue("the batch size must be at least 1") }
+        if let ratePerSecond, !(ratePerSecond.isFinite && ratePerSecond > 0) {
+            throw VaultError.invalidValue("the rate must be a positive number of secret versions per second")
+        }
+        let workspaces: [String]
+        if let workspace {
+            try Self.validateWorkspace(workspace)
+            guard try await store.workspace(workspace) != nil else { throw VaultError.workspaceNotFound(workspace) }
+            workspaces = [workspace]
+        } else {
+            workspaces = try await store.listWorkspaces().map(\.id)
+        }
+
+        // The plan: per workspace, the data-key versions to move away from, and the total.
+        var plan: [(workspace: String, versions: Set<UInt32>)] = []
+        var total = 0
+        for ws in workspaces {
+            guard let record = try await store.workspace(ws) else { continue }
+            let usage = try await store.dataKeyUsage(workspace: ws)
+            var versions = onlyDataKeyVersions ?? Set(usage.map(\.dataKeyVersion))
+            versions.remove(record.primaryDataKeyVersion)
+            guard !versions.isEmpty else { continue }
+            total += usage.filter { versions.contains($0.dataKeyVersion) }
+                .reduce(0) { $0 + $1.liveSecretVersions + $1.deletedSecretVersions }
+            plan.append((ws, versions))
+        }
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        var report = ReencryptionProgress(
+            workspace: nil, processed: 0, total: total, reencrypted: 0, skipped: 0, batches: 0,
+            ratePerSecond: 0, etaSeconds: nil, finished: false)
+        func update() {
+            let elapsed = (clock.now - start).timeInterval
+            report.ratePerSecond = elapsed > 0 ? Double(report.processed) / elapsed : 0
+            let left = max(0, report.total - report.processed)
+            report.etaSeconds = report.finished ? 0 : (report.ratePerSecond > 0 ? Double(left) / report.ratePerSecond : nil)
+        }
+
+        for (ws, versions) in plan {
+            var cursor: SecretVersionCursor?
+            while true {
+                try Task.checkCancellation()
+                // One batch in memory at a time.
+                let rows = try await store.secretVersions(workspace: ws, sealedUnder: versions, after: cursor, limit: batchSize)
+                guard let last = rows.last else { break }
+                cursor = SecretVersionCursor(name: last.info.name, version: last.info.version)
+                let applied = try await reencryptBatch(rows, workspace: ws, store: store)
+                report.workspace = ws
+                report.processed += rows.count
+                report.reencrypted += applied
+                report.skipped += rows.count - applied
+                report.batches += 1
+                update()
+                progress?(report)
+                if let ratePerSecond {
+                    let due = Double(report.processed) / ratePerSecond
+                    let elapsed = (clock.now - start).timeInterval
+                    if due > elapsed { try await Task.sleep(for: .seconds(due - elapsed)) }
+                }
+            }
+        }
+        report.finished = true
+        update()
+        progress?(report)
+        logger.info("re-encryption finished", metadata: [
+            "workspaces": "\(plan.count)", "reencrypted": "\(report.reencrypted)", "skipped": "\(report.skipped)",
+        ])
+        return report
+    }
+
+    /// Opens each row with its own data key and re-seals it under the primary with the same
+    /// context (workspace, name, version), then writes the batch in one transaction,
+    /// conditional on each row still being sealed under its old version. Rotates and retries
+    /// when the primary reaches its encryption limit. Returns how many rows were replaced.
+    private func reencryptBatch(_ rows: [StoredSecretVersion], workspace: String, store: any RotatingSecretStore) async throws -> Int {
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let record = try await store.workspace(workspace) else { throw VaultError.workspaceNotFound(workspace) }
+            let primary = record.primaryDataKeyVersion
+            let limit = configuration.rotationPolicy.overridden(by: record.rotationPolicy).maxEncryptionsPerDataKey
+            let newKey = try await dataKey(workspace: workspace, version: primary)
+            var replacements: [CiphertextReplacement] = []
+            replacements.reserveCapacity(rows.count)
+            for row in rows where row.info.dataKeyVersion != primary {
+                replacements.append(try await reseal(row, workspace: workspace, under: newKey, version: primary))
+            }
+            guard !replacements.isEmpty else { return 0 }
+            do {
+                return try await store.replaceCiphertexts(workspace: workspace, replacements, encryptionLimit: limit)
+            } catch VaultError.dataKeyExhausted(let ws, let version) where ws == workspace && attempt < 8 {
+                try await rotatePrimary(workspace: workspace, expectedPrimary: version, reason: "max encryptions")
+            }
+        }
+    }
+
+    private func reseal(_ row: StoredSecretVersion, workspace: String, under key: EnvelopeKey, version: UInt32) async throws -> CiphertextReplacement {
+        let info = row.info
+        let failure: Logger.Metadata = [
+            "workspace": "\(workspace)", "name": "\(info.name)", "version": "\(info.version)", "dek_version": "\(info.dataKeyVersion)",
+        ]
+        guard info.workspace == workspace,
+              let header = try? CiphertextHeader(parsing: row.ciphertext), header.keyID == info.dataKeyVersion
+        else {
+            logger.warning("secret version failed authentication during re-encryption", metadata: failure)
+            throw VaultError.authenticationFailed
+        }
+        let oldKey = try await dataKey(workspace: workspace, version: info.dataKeyVersion)
+        let context = EnvelopeContext.secret(workspace: workspace, name: info.name, version: info.version)
+        let value: SecretBytes
+        do {
+            value = try oldKey.open(row.ciphertext, context: context)
+        } catch {
+            logger.warning("secret version failed authentication during re-encryption", metadata: failure)
+            throw VaultError.authenticationFailed
+        }
+        let sealed = try await Self.mappingCrypto { try key.seal(value, context: context) }
+        return CiphertextReplacement(
+            name: info.name, version: info.version, expectedDataKeyVersion: info.dataKeyVersion,
+            newDataKeyVersion: version, ciphertext: sealed)
+    }
+}
