@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CofferStoreConformance", targets: ["CofferStoreConformance"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
+        .executable(name: "coffer-vault-bench", targets: ["CofferVaultBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -70,6 +71,16 @@ let package = Package(
         .executableTarget(
             name: "CofferBench",
             dependencies: ["CofferCrypto"],
+            swiftSettings: strict
+        ),
+        // Vault put/get on SQLite next to raw GRDB insert/select, in one process (BENCHMARKS.md).
+        .executableTarget(
+            name: "CofferVaultBench",
+            dependencies: [
+                "Coffer", "CofferCrypto", "CofferSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // Child process of the SQLite multi-process test: hammers one database file.
