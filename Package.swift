@@ -49,6 +49,8 @@ let package = Package(
             dependencies: [
                 "Coffer",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for the store's hot read path (SQLiteReader).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
