@@ -27,6 +27,7 @@ struct BenchRun: Sendable {
         try await vault.createWorkspace("bench")
         let scope = try vault.workspace("bench")
         let raw = try RawBaseline(path: dir + "/raw.db")
+        let rawStore = try RawStoreSchema(path: dir + "/raw-store-schema.db")
 
         var rng = SystemRandomNumberGenerator()
         let token = SecretBytes((0..<Self.tokenBytes).map { _ in UInt8.random(in: 0...255, using: &rng) })
@@ -36,18 +37,21 @@ struct BenchRun: Sendable {
         precondition(blob.count == Self.tokenBytes + CiphertextHeader.overhead)
 
         var rawInsert = Samples(name: "raw GRDB insert (pool.write)")
+        var rawStorePut = Samples(name: "raw GRDB put, store's SQL and schema")
         var vaultPut = Samples(name: "vault put (WorkspaceScope.put)")
         var rawRead = Samples(name: "raw GRDB select (pool.read)")
         var rawUnsafe = Samples(name: "raw GRDB select (pool.unsafeRead)")
         var rawConn = Samples(name: "raw GRDB select (one DatabaseQueue)")
         var vaultGet = Samples(name: "vault get, warm DEK (WorkspaceScope.get)")
         var warm = Samples(name: "vault warm get, 1 task (ns/get)")
-        var putRatios: [Double] = [], getRatios: [Double] = [], getRatiosStrict: [Double] = []
+        var putCPURatios: [Double] = [], getCPURatios: [Double] = []
+        var putRatios: [Double] = [], putSchemaRatios: [Double] = [], getRatios: [Double] = [], getRatiosStrict: [Double] = []
         var allNames: [String] = []
 
         // Warm-up round (not recorded): statement caches, page caches, DEK cache.
         for i in 0..<min(ops, 200) {
             try raw.insert(name: "warmup/\(i)", blob: blob)
+            try rawStore.put(name: "warmup/\(i)", blob: blob, now: 1)
             try await scope.put("warmup/\(i)", value: token)
             _ = try raw.selectRead(name: "warmup/\(i)")
             _ = try raw.selectUnsafeRead(name: "warmup/\(i)")
@@ -59,28 +63,33 @@ struct BenchRun: Sendable {
         for round in 0..<rounds {
             let names = (0..<ops).map { "bench/r\(round)/token-\($0)" }
             allNames += names
-            // Puts: the raw insert and the vault put alternate order between rounds.
-            let putOrder = round % 2 == 0 ? [0, 1] : [1, 0]
-            var tRaw = 0.0, tPut = 0.0
-            for side in putOrder {
+            // Puts: the three rows rotate their order between rounds.
+            var tp = [Double](repeating: 0, count: 3), cp = tp
+            for k in 0..<3 {
+                let side = (k + round) % 3
+                let c0 = Samples.cpuNow()
                 let t0 = Samples.now()
-                if side == 0 {
-                    for n in names { try raw.insert(name: n, blob: blob) }
-                    tRaw = (Samples.now() - t0) / Double(ops)
-                } else {
-                    for n in names { try await scope.put(n, value: token) }
-                    tPut = (Samples.now() - t0) / Double(ops)
+                switch side {
+                case 0: for n in names { try raw.insert(name: n, blob: blob) }
+                case 1: for n in names { try rawStore.put(name: n, blob: blob, now: 1_800_000_000_000_000) }
+                default: for n in names { try await scope.put(n, value: token) }
                 }
+                tp[side] = (Samples.now() - t0) / Double(ops)
+                cp[side] = (Samples.cpuNow() - c0) / Double(ops)
             }
-            rawInsert.rounds.append(tRaw)
-            vaultPut.rounds.append(tPut)
-            putRatios.append(tPut / tRaw)
+            rawInsert.record(tp[0], cpu: cp[0])
+            rawStorePut.record(tp[1], cpu: cp[1])
+            vaultPut.record(tp[2], cpu: cp[2])
+            putRatios.append(tp[2] / tp[0])
+            putSchemaRatios.append(tp[2] / tp[1])
+            putCPURatios.append(cp[2] / cp[0])
 
             // Gets: the same shuffled names for every row; order rotates between rounds.
             let order = names.shuffled()
-            var t = [Double](repeating: 0, count: 4)
+            var t = [Double](repeating: 0, count: 4), c = t
             for k in 0..<4 {
                 let side = (k + round) % 4
+                let c0 = Samples.cpuNow()
                 let t0 = Samples.now()
                 switch side {
                 case 0: for n in order { sink &+= try raw.selectRead(name: n) }
@@ -89,16 +98,19 @@ struct BenchRun: Sendable {
                 default: for n in order { sink &+= try await scope.get(n).value.count }
                 }
                 t[side] = (Samples.now() - t0) / Double(ops)
+                c[side] = (Samples.cpuNow() - c0) / Double(ops)
             }
-            rawRead.rounds.append(t[0])
-            rawUnsafe.rounds.append(t[1])
-            rawConn.rounds.append(t[2])
-            vaultGet.rounds.append(t[3])
+            rawRead.record(t[0], cpu: c[0])
+            rawUnsafe.record(t[1], cpu: c[1])
+            rawConn.record(t[2], cpu: c[2])
+            vaultGet.record(t[3], cpu: c[3])
+            getCPURatios.append(c[3] / c[0])
             getRatios.append(t[3] / t[0])
             getRatiosStrict.append(t[3] / Swift.min(t[0], t[1], t[2]))
 
             // Warm-get throughput: one task, cycling over every name written so far.
             var count = 0
+            let c0 = Samples.cpuNow()
             let w0 = Samples.now()
             let deadline = w0 + warmMs * 1e6
             var i = round * 7919 % allNames.count
@@ -110,16 +122,17 @@ struct BenchRun: Sendable {
                 }
                 count += 256
             } while Samples.now() < deadline
-            warm.rounds.append((Samples.now() - w0) / Double(count))
+            warm.record((Samples.now() - w0) / Double(count), cpu: (Samples.cpuNow() - c0) / Double(count))
         }
         precondition(sink != 42)
 
         return BenchReport(
             rounds: rounds, ops: ops, warmMs: warmMs,
-            rows: [rawInsert, vaultPut, rawRead, rawUnsafe, rawConn, vaultGet, warm],
-            putRatio: Samples.median(putRatios), getRatio: Samples.median(getRatios),
+            rows: [rawInsert, rawStorePut, vaultPut, rawRead, rawUnsafe, rawConn, vaultGet, warm],
+            putRatio: Samples.median(putRatios), putSchemaRatio: Samples.median(putSchemaRatios), getRatio: Samples.median(getRatios),
             getRatioStrict: Samples.median(getRatiosStrict),
-            warmGetsPerSecond: 1e9 / warm.median)
+            putCPURatio: Samples.median(putCPURatios), getCPURatio: Samples.median(getCPURatios),
+            warmGetsPerSecond: 1e9 / warm.median, warmGetsPerCPUSecond: 1e9 / Samples.median(warm.cpu))
     }
 
     private func makeTempDirectory() throws -> String {

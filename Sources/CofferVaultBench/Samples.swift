@@ -9,6 +9,13 @@ import Darwin
 struct Samples {
     var name: String
     var rounds: [Double] = []
+    /// Process CPU time per operation, per round.
+    var cpu: [Double] = []
+
+    mutating func record(_ wall: Double, cpu cpuTime: Double) {
+        rounds.append(wall)
+        cpu.append(cpuTime)
+    }
 
     var median: Double { Self.median(rounds) }
     var min: Double { rounds.min() ?? .nan }
@@ -25,6 +32,13 @@ struct Samples {
     static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
+    }
+
+    /// CPU time of this process in nanoseconds (time the machine's other load took is not in it).
+    static func cpuNow() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
         return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
     }
 }
