@@ -127,10 +127,10 @@ final class SQLiteReader: @unchecked Sendable {
                 labels: labels, expiresAt: int(5).map(SQLiteCoding.date(micros:))),
             createdAt: SQLiteCoding.date(micros: sqlite3_column_int64(s, 6)),
             deletedAt: int(7).map(SQLiteCoding.date(micros:)))
-        let count = Int(sqlite3_column_bytes(s, 8))
+        // sqlite3_column_blob before sqlite3_column_bytes, as SQLite documents.
         let ciphertext: [UInt8]
-        if count > 0, let p = sqlite3_column_blob(s, 8) {
-            ciphertext = Array(UnsafeRawBufferPointer(start: p, count: count))
+        if let p = sqlite3_column_blob(s, 8) {
+            ciphertext = Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, 8))))
         } else {
             ciphertext = []
         }

@@ -39,7 +39,7 @@ final class RawStoreSchema: Sendable {
                     created_at INTEGER NOT NULL, deleted_at INTEGER,
                     PRIMARY KEY (workspace_id, name, version),
                     FOREIGN KEY (workspace_id, name) REFERENCES secrets(workspace_id, name) ON DELETE CASCADE
-                ) STRICT\(ProcessInfo.processInfo.environment["WOR"] != nil ? ", WITHOUT ROWID" : "");
+                ) STRICT;
                 CREATE INDEX secret_versions_expires_at ON secret_versions(expires_at) WHERE expires_at IS NOT NULL;
                 INSERT INTO workspaces VALUES ('bench', 0, 1);
                 """)
