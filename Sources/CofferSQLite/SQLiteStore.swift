@@ -4,7 +4,10 @@ public import Logging
 import GRDB
 
 /// The embedded ``SecretStore``: one SQLite file (WAL mode) accessed through a GRDB
-/// `DatabasePool` — one writer connection and several concurrent readers.
+/// `DatabasePool` — one writer connection and several concurrent readers. The hottest read,
+/// ``secretVersion(workspace:name:version:)``, runs on up to ``Options/maximumReaderCount``
+/// further read-only connections with prepared statements, used synchronously (see
+/// BENCHMARKS.md); it falls back to the pool when they are all busy.
 ///
 /// - Durability: `PRAGMA synchronous = NORMAL` by default (see ``Options/Synchronous``): a
 ///   crash never corrupts the database, but an OS crash or power loss may undo the last
