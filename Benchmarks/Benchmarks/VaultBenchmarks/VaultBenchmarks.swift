@@ -47,8 +47,8 @@ final class Fixture: Sendable {
         config.maximumReaderCount = 5
         config.journalMode = .wal
         raw = try DatabasePool(path: directory + "/raw.db", configuration: config)
-        try raw.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        try raw.write { db in
+        try await raw.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        try await raw.write { db in
             try db.execute(sql: """
                 CREATE TABLE raw_versions (workspace_id TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,
                     ciphertext BLOB NOT NULL, PRIMARY KEY (workspace_id, name, version)) STRICT
