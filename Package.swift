@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CofferStoreConformance", targets: ["CofferStoreConformance"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
+        .executable(name: "coffer-vault-bench", targets: ["CofferVaultBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,6 +49,8 @@ let package = Package(
             dependencies: [
                 "Coffer",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for the store's hot read path (SQLiteReader).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -70,6 +73,16 @@ let package = Package(
         .executableTarget(
             name: "CofferBench",
             dependencies: ["CofferCrypto"],
+            swiftSettings: strict
+        ),
+        // Vault put/get on SQLite next to raw GRDB insert/select, in one process (BENCHMARKS.md).
+        .executableTarget(
+            name: "CofferVaultBench",
+            dependencies: [
+                "Coffer", "CofferCrypto", "CofferSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // Child process of the SQLite multi-process test: hammers one database file.

@@ -9,6 +9,8 @@ let package = Package(
     dependencies: [
         .package(name: "coffer", path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -18,6 +20,22 @@ let package = Package(
                 .product(name: "CofferCrypto", package: "coffer"),
             ],
             path: "Benchmarks/EnvelopeBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
+        // Vault put/get on SQLite next to raw GRDB insert/select (see BENCHMARKS.md).
+        .executableTarget(
+            name: "VaultBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Coffer", package: "coffer"),
+                .product(name: "CofferCrypto", package: "coffer"),
+                .product(name: "CofferSQLite", package: "coffer"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/VaultBenchmarks",
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "benchmark"),
             ]

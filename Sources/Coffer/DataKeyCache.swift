@@ -105,6 +105,22 @@ final class DataKeyCache: Sendable {
         }
     }
 
+    /// The prepared key for (`workspace`, `version`) when it is cached and usable (counting the
+    /// use), else nil — the synchronous hit path of ``key(workspace:version:load:)``, for
+    /// callers that want to skip building a loader closure on every warm call.
+    func readyKey(workspace: String, version: UInt32) -> EnvelopeKey? {
+        let k = Key(workspace: workspace, version: version)
+        let time = now()
+        return state.withLock { s -> EnvelopeKey? in
+            guard case .ready(var entry)? = s.slots[k], entry.uses < maxUses, isFresh(entry.loadedAt, at: time) else {
+                return nil
+            }
+            entry.uses += 1
+            s.slots[k] = .ready(entry)
+            return entry.key
+        }
+    }
+
     /// Records the outcome of the load identified by `token`, unless the slot was replaced
     /// (for example by ``insert(workspace:version:key:)``) in the meantime.
     private func finish(_ k: Key, token: UInt64, with key: EnvelopeKey?) {

@@ -26,17 +26,33 @@ public enum NameRules {
 
     /// Returns nil when `name` is a valid secret name, otherwise a sentence saying what is wrong.
     public static func problem(withSecretName name: String) -> String? {
-        let u = Array(name.utf8)
-        if u.isEmpty { return "secret name is empty" }
+        // One pass over the UTF-8 bytes (this runs on every get and put); the checks keep the
+        // documented order: empty, length, first character, charset, then path segments.
+        let u = name.utf8
+        guard let first = u.first else { return "secret name is empty" }
         if u.count > maxSecretNameLength { return "secret name is longer than \(maxSecretNameLength) characters" }
-        if !isAlnum(u[0]) { return "secret name must start with a letter or digit" }
-        for c in u where !(isAlnum(c) || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: "/")) {
-            _ = c
-            return "secret name may only contain A-Z, a-z, 0-9, '.', '_', '-' and '/'"
+        if !isAlnum(first) { return "secret name must start with a letter or digit" }
+        var emptySegment = false, dotSegment = false
+        var segmentLength = 0, segmentDots = 0
+        for c in u {
+            if c == UInt8(ascii: "/") {
+                if segmentLength == 0 { emptySegment = true }
+                if segmentLength > 0 && segmentLength <= 2 && segmentDots == segmentLength { dotSegment = true }
+                segmentLength = 0
+                segmentDots = 0
+            } else if isAlnum(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") {
+                segmentLength += 1
+            } else if c == UInt8(ascii: ".") {
+                segmentLength += 1
+                segmentDots += 1
+            } else {
+                return "secret name may only contain A-Z, a-z, 0-9, '.', '_', '-' and '/'"
+            }
         }
-        let segments = name.split(separator: "/", omittingEmptySubsequences: false)
-        if segments.contains(where: { $0.isEmpty }) { return "secret name has an empty path segment ('//' or a trailing '/')" }
-        if segments.contains(where: { $0 == "." || $0 == ".." }) { return "secret name may not contain '.' or '..' segments" }
+        if segmentLength == 0 { emptySegment = true }
+        if segmentLength > 0 && segmentLength <= 2 && segmentDots == segmentLength { dotSegment = true }
+        if emptySegment { return "secret name has an empty path segment ('//' or a trailing '/')" }
+        if dotSegment { return "secret name may not contain '.' or '..' segments" }
         return nil
     }
 

@@ -56,7 +56,9 @@ final class VaultCore: Sendable {
     ///   KEK, swapped or altered row) or the workspace has no such data-key version;
     ///   ``VaultError/workspaceNotFound(_:)``; ``VaultError/keyUnavailable(_:)``.
     func dataKey(workspace: String, version: UInt32) async throws -> EnvelopeKey {
-        try await cache.key(workspace: workspace, version: version) { [self] in
+        // Warm path: no loader closure to allocate.
+        if let key = cache.readyKey(workspace: workspace, version: version) { return key }
+        return try await cache.key(workspace: workspace, version: version) { [self] in
             try await unwrapDataKey(workspace: workspace, version: version)
         }
     }

@@ -4,7 +4,10 @@ public import Logging
 import GRDB
 
 /// The embedded ``SecretStore``: one SQLite file (WAL mode) accessed through a GRDB
-/// `DatabasePool` — one writer connection and several concurrent readers.
+/// `DatabasePool` — one writer connection and several concurrent readers. The hottest read,
+/// ``secretVersion(workspace:name:version:)``, runs on up to ``Options/maximumReaderCount``
+/// further read-only connections with prepared statements, used synchronously (see
+/// BENCHMARKS.md); it falls back to the pool when they are all busy.
 ///
 /// - Durability: `PRAGMA synchronous = NORMAL` by default (see ``Options/Synchronous``): a
 ///   crash never corrupts the database, but an OS crash or power loss may undo the last
@@ -23,6 +26,9 @@ import GRDB
 public final class SQLiteStore: SecretStore {
     /// Path of the database file.
     public let path: String
+    /// Read-only connections for ``secretVersion(workspace:name:version:)`` (declared before
+    /// `pool` so they close first and the pool's writer, closing last, can checkpoint the WAL).
+    private let readers: SQLiteReaderSet
     private let pool: DatabasePool
     let logger: Logger
 
@@ -33,6 +39,8 @@ public final class SQLiteStore: SecretStore {
     public init(path: String, logger: Logger, options: Options = Options()) throws {
         self.path = path
         self.logger = logger
+        self.readers = SQLiteReaderSet(
+            path: path, busyTimeout: options.busyTimeout, limit: max(1, options.maximumReaderCount))
         try DatabaseFile.prepare(path: path, logger: logger)
         if let header = try DatabaseHeader.inspect(path: path) {
             if header.applicationID != 0 && header.applicationID != SQLiteSchema.applicationID {
@@ -214,31 +222,14 @@ public final class SQLiteStore: SecretStore {
         let ws = request.workspace
         let name = request.name
         return try write { db in
-            let state = try db.cachedStatement(sql: """
-                SELECT EXISTS (SELECT 1 FROM workspaces WHERE id = ?1),
-                       (SELECT last_version FROM secrets WHERE workspace_id = ?1 AND name = ?2),
-                       (SELECT MAX(version) FROM secret_versions WHERE workspace_id = ?1 AND name = ?2)
-                """)
-            guard let row = try Row.fetchOne(state, arguments: [ws, name]) else {
-                throw VaultError.storeCorrupted("state query returned no row")
+            let version: UInt32
+            if let expected = request.expectedCurrentVersion {
+                version = try Self.nextVersionChecked(db, workspace: ws, name: name, expected: expected)
+            } else {
+                version = try Self.nextVersion(db, workspace: ws, name: name)
             }
-            guard row[0] as Bool else { throw VaultError.workspaceNotFound(ws) }
-            let last = try SQLiteCoding.version((row[1] as Int64?) ?? 0)
-            let current = try SQLiteCoding.version((row[2] as Int64?) ?? 0)
-            if let expected = request.expectedCurrentVersion, expected != current {
-                throw VaultError.checkAndSetConflict(workspace: ws, name: name, expected: expected, actual: current)
-            }
-            guard last < UInt32.max else {
-                throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
-            }
-            let version = last + 1
             try Self.countEncryption(db, request)
             let ciphertext = try seal(version)
-
-            try db.cachedStatement(sql: """
-                INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, ?3)
-                ON CONFLICT (workspace_id, name) DO UPDATE SET last_version = excluded.last_version
-                """).execute(arguments: [ws, name, Int64(version)])
             try db.cachedStatement(sql: """
                 INSERT INTO secret_versions
                     (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
@@ -263,6 +254,57 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
+    /// Unconditional put: bumps (or creates) the secret's `last_version` in one statement and
+    /// returns the new number. A missing workspace fails the `secrets → workspaces` foreign key.
+    /// Runs inside the put's write transaction, so a later failure (a throwing `seal`, a number
+    /// out of range) rolls the bump back.
+    private static func nextVersion(_ db: Database, workspace ws: String, name: String) throws -> UInt32 {
+        let bump = try db.cachedStatement(sql: """
+            INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)
+            ON CONFLICT (workspace_id, name) DO UPDATE SET last_version = last_version + 1
+            RETURNING last_version
+            """)
+        let next: Int64?
+        do {
+            next = try Int64.fetchOne(bump, arguments: [ws, name])
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+            throw VaultError.workspaceNotFound(ws)
+        }
+        guard let next else { throw VaultError.storeCorrupted("version bump returned no row") }
+        guard next <= Int64(UInt32.max) else {
+            throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
+        }
+        return try SQLiteCoding.version(next)
+    }
+
+    /// Check-and-set put: checks the workspace and the current version, then records the new
+    /// number. Same transaction as ``nextVersion(_:workspace:name:)``.
+    private static func nextVersionChecked(_ db: Database, workspace ws: String, name: String, expected: UInt32) throws -> UInt32 {
+        let state = try db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM workspaces WHERE id = ?1),
+                   (SELECT last_version FROM secrets WHERE workspace_id = ?1 AND name = ?2),
+                   (SELECT MAX(version) FROM secret_versions WHERE workspace_id = ?1 AND name = ?2)
+            """)
+        guard let row = try Row.fetchOne(state, arguments: [ws, name]) else {
+            throw VaultError.storeCorrupted("state query returned no row")
+        }
+        guard row[0] as Bool else { throw VaultError.workspaceNotFound(ws) }
+        let last = try SQLiteCoding.version((row[1] as Int64?) ?? 0)
+        let current = try SQLiteCoding.version((row[2] as Int64?) ?? 0)
+        if expected != current {
+            throw VaultError.checkAndSetConflict(workspace: ws, name: name, expected: expected, actual: current)
+        }
+        guard last < UInt32.max else {
+            throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
+        }
+        let version = last + 1
+        try db.cachedStatement(sql: """
+            INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, ?3)
+            ON CONFLICT (workspace_id, name) DO UPDATE SET last_version = excluded.last_version
+            """).execute(arguments: [ws, name, Int64(version)])
+        return version
+    }
+
     static let infoColumns =
         "version, dek_version, kind, content_type, labels, expires_at, created_at, deleted_at"
 
@@ -281,7 +323,15 @@ public final class SQLiteStore: SecretStore {
 
     /// See ``SecretStore/secretVersion(workspace:name:version:)``.
     public func secretVersion(workspace: String, name: String, version: UInt32?) async throws -> StoredSecretVersion? {
-        try read { db in
+        // Fast path: a dedicated read-only connection (see SQLiteReader); the pool when all are busy.
+        let fast: StoredSecretVersion??
+        do {
+            fast = try readers.withReader { try $0.secretVersion(workspace: workspace, name: name, version: version) }
+        } catch {
+            throw SQLiteErrors.map(error, path: path)
+        }
+        if let fast { return fast }
+        return try read { db in
             let row: Row?
             if let version {
                 let stmt = try db.cachedStatement(sql: """

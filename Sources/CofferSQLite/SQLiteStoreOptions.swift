@@ -19,7 +19,8 @@ extension SQLiteStore {
         public var busyTimeout: TimeInterval
         /// Commit durability; see ``Synchronous``. Default ``Synchronous/normal``.
         public var synchronous: Synchronous
-        /// Most concurrent reader connections. Default 5.
+        /// Most concurrent reader connections of the GRDB pool, and separately of the read-only
+        /// connections that serve single-version reads. Default 5.
         public var maximumReaderCount: Int
 
         /// Options with the defaults described on each property.

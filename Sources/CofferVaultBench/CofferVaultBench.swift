@@ -1,0 +1,51 @@
+import Coffer
+import CofferCrypto
+import CofferSQLite
+import Foundation
+import Logging
+
+/// coffer-vault-bench: `WorkspaceScope.put`/`get` of a 256-byte token on SQLite next to raw
+/// GRDB insert/select of the same 290-byte sealed blobs (256 + 34 bytes of envelope), in one
+/// process, on fresh database files in a temporary directory. Rows are measured in
+/// alternating rounds (raw insert, vault put, raw selects, vault get, warm get) so that
+/// machine load hits every row alike; each figure is the median over the rounds, and each
+/// ratio is the median of the per-round ratios.
+@main
+enum CofferVaultBench {
+    static func usage() -> Never {
+        print("""
+        usage: coffer-vault-bench [--rounds N] [--ops N] [--warm-ms MS] [--json] [--dir DIR]
+
+          --rounds   alternating rounds (default 7)
+          --ops      puts/inserts and gets/selects per row per round (default 2000)
+          --warm-ms  length of each warm-get throughput window in ms (default 300)
+          --json     print one JSON object instead of the table
+          --dir      directory for the database files (default: a new one under $TMPDIR)
+        """)
+        exit(2)
+    }
+
+    static func main() async {
+        var rounds = 7, ops = 2000, warmMs = 300.0, json = false
+        var dir: String?
+        var args = CommandLine.arguments.dropFirst()
+        while let a = args.popFirst() {
+            switch a {
+            case "--rounds": guard let v = args.popFirst().flatMap({ Int($0) }), v > 0 else { usage() }; rounds = v
+            case "--ops": guard let v = args.popFirst().flatMap({ Int($0) }), v > 0 else { usage() }; ops = v
+            case "--warm-ms": guard let v = args.popFirst().flatMap({ Double($0) }), v > 0 else { usage() }; warmMs = v
+            case "--dir": guard let v = args.popFirst() else { usage() }; dir = v
+            case "--json": json = true
+            default: usage()
+            }
+        }
+        do {
+            let run = BenchRun(rounds: rounds, ops: ops, warmMs: warmMs, directory: dir)
+            let report = try await run.run()
+            print(json ? report.json() : report.table())
+        } catch {
+            FileHandle.standardError.write(Data("coffer-vault-bench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+}
