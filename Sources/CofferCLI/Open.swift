@@ -35,11 +35,7 @@ extension CofferCommand {
                 let kek = try global.kekProvider(logger: logger)
                 let value = try await document.open(kek: kek)
                 try value.withUnsafeBytes { bytes in
-                    if let out {
-                        try Terminal.writeNewFile(out, bytes, replace: force)
-                    } else {
-                        try Terminal.writeStdout(bytes)
-                    }
+                    try Terminal.writeOutput(bytes, to: out, replace: force)
                 }
             }
         }

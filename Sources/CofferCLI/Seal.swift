@@ -43,11 +43,7 @@ extension CofferCommand {
                 var json = try document.jsonData()
                 json.append(0x0A)
                 try json.withUnsafeBytes { bytes in
-                    if let out {
-                        try Terminal.writeNewFile(out, bytes, replace: force)
-                    } else {
-                        try Terminal.writeStdout(bytes)
-                    }
+                    try Terminal.writeOutput(bytes, to: out, replace: force)
                 }
                 logger.info("sealed value", metadata: [
                     "workspace": "\(location.workspace)", "name": "\(location.name)",

@@ -35,6 +35,16 @@ enum Terminal {
         }
     }
 
+    /// Writes `bytes` to the file `path` (created 0600, see ``writeNewFile(_:_:replace:)``) or,
+    /// when `path` is nil, exactly to standard output.
+    static func writeOutput(_ bytes: UnsafeRawBufferPointer, to path: String?, replace: Bool) throws {
+        if let path {
+            try writeNewFile(path, bytes, replace: replace)
+        } else {
+            try writeStdout(bytes)
+        }
+    }
+
     /// Creates `path` with mode 0600 (refusing to replace an existing file unless `replace`)
     /// and writes `bytes` to it.
     static func writeNewFile(_ path: String, _ bytes: UnsafeRawBufferPointer, replace: Bool) throws {

@@ -12,7 +12,7 @@ public import Logging
 /// With the process environment (the default) the value is decoded straight from the C
 /// environment block into secure memory, never through a Swift `String`. Errors name the
 /// variable, never its value.
-public struct EnvironmentKEKProvider: KeyEncryptionKeyProvider {
+public struct EnvironmentKEKProvider: LoadedKEKProvider {
     /// Name of the environment variable.
     public let variable: String
     private let environment: [String: String]?
@@ -44,15 +44,6 @@ public struct EnvironmentKEKProvider: KeyEncryptionKeyProvider {
         }
     }
 
-    public func keyID() throws -> KEKIdentifier { try load().id }
-
-    public func wrap(_ dataKey: SymmetricKey, workspace: String, dataKeyVersion: UInt32) throws -> WrappedDataKey {
-        try load().wrap(dataKey, workspace: workspace, dataKeyVersion: dataKeyVersion)
-    }
-
-    public func unwrap(_ wrapped: WrappedDataKey, workspace: String, dataKeyVersion: UInt32) throws -> SymmetricKey {
-        try load().unwrap(wrapped, workspace: workspace, dataKeyVersion: dataKeyVersion)
-    }
 
     private func readKey() throws -> SymmetricKey {
         let notSet = CofferCryptoError.kekUnavailable(

@@ -16,7 +16,7 @@ public import Logging
 /// other users can read or write (any bit of `0o077` set), and anything that is not a regular
 /// file. Create a key file with ``generateKeyFile(at:)`` or
 /// `(umask 077 && openssl rand -base64 32 > PATH)`.
-public struct FileKEKProvider: KeyEncryptionKeyProvider {
+public struct FileKEKProvider: LoadedKEKProvider {
     /// Largest key file accepted (a base64 key with some whitespace fits easily).
     static let maxFileBytes = 256
 
@@ -47,15 +47,6 @@ public struct FileKEKProvider: KeyEncryptionKeyProvider {
         }
     }
 
-    public func keyID() throws -> KEKIdentifier { try load().id }
-
-    public func wrap(_ dataKey: SymmetricKey, workspace: String, dataKeyVersion: UInt32) throws -> WrappedDataKey {
-        try load().wrap(dataKey, workspace: workspace, dataKeyVersion: dataKeyVersion)
-    }
-
-    public func unwrap(_ wrapped: WrappedDataKey, workspace: String, dataKeyVersion: UInt32) throws -> SymmetricKey {
-        try load().unwrap(wrapped, workspace: workspace, dataKeyVersion: dataKeyVersion)
-    }
 
     // MARK: Reading
 

@@ -23,7 +23,7 @@ public import Logging
 /// MODERATE limits, 3 passes over 256 MiB, which takes roughly 0.5–1 s and needs 256 MiB of
 /// RAM on a current server CPU, once per process (the derived KEK is then cached). Existing
 /// files keep the cost they were created with.
-public struct PassphraseKEKProvider: KeyEncryptionKeyProvider {
+public struct PassphraseKEKProvider: LoadedKEKProvider {
     /// Argon2id cost parameters: `opsLimit` passes over `memLimitBytes` of memory.
     public struct Cost: Sendable, Hashable, Codable {
         /// Number of passes (Argon2 t), at least 1.
@@ -87,15 +87,6 @@ public struct PassphraseKEKProvider: KeyEncryptionKeyProvider {
         try cache.get { try derive() }
     }
 
-    public func keyID() throws -> KEKIdentifier { try load().id }
-
-    public func wrap(_ dataKey: SymmetricKey, workspace: String, dataKeyVersion: UInt32) throws -> WrappedDataKey {
-        try load().wrap(dataKey, workspace: workspace, dataKeyVersion: dataKeyVersion)
-    }
-
-    public func unwrap(_ wrapped: WrappedDataKey, workspace: String, dataKeyVersion: UInt32) throws -> SymmetricKey {
-        try load().unwrap(wrapped, workspace: workspace, dataKeyVersion: dataKeyVersion)
-    }
 
     // MARK: Derivation
 
