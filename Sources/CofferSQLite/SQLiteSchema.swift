@@ -16,13 +16,16 @@ import GRDB
 /// - `secret_versions((workspace_id, name) → secrets, version, dek_version, ciphertext, kind,
 ///   content_type, labels, expires_at, created_at, deleted_at, PK(workspace_id, name, version))`
 ///
+/// Migration "v2" (``SQLiteSchemaV2``) adds rotation state: data-key encryption counts, the
+/// minimum decryption version, the rotation-policy override and the highest data-key version.
+///
 /// Timestamps are INTEGER microseconds since the Unix epoch (see ``SQLiteCoding``).
 enum SQLiteSchema {
     /// `PRAGMA application_id` of a Coffer store: ASCII "CofR".
     static let applicationID: Int32 = 0x436F_6652
 
     /// Identifiers of the migrations this code knows, oldest first.
-    static var knownMigrations: [String] { ["v1"] }
+    static var knownMigrations: [String] { ["v1", SQLiteSchemaV2.identifier] }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -71,6 +74,7 @@ enum SQLiteSchema {
                 PRAGMA application_id = \(applicationID);
                 """)
         }
+        SQLiteSchemaV2.register(in: &migrator)
         return migrator
     }
 }

@@ -24,7 +24,7 @@ public final class SQLiteStore: SecretStore {
     /// Path of the database file.
     public let path: String
     private let pool: DatabasePool
-    private let logger: Logger
+    let logger: Logger
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// - Throws: ``VaultError/storeUnavailable(_:)`` when the file cannot be created, opened or
@@ -130,7 +130,7 @@ public final class SQLiteStore: SecretStore {
     /// Runs a read of a single SQL statement. A statement is atomic on its own (SQLite gives it
     /// an implicit read transaction on one WAL snapshot), so no explicit BEGIN/COMMIT is paid;
     /// every read method of this store issues exactly one statement.
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.unsafeRead(body)
         } catch {
@@ -138,7 +138,7 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.write(body)
         } catch {
@@ -156,18 +156,19 @@ public final class SQLiteStore: SecretStore {
         }
         try write { db in
             try db.cachedStatement(sql: """
-                INSERT INTO workspaces (id, created_at, primary_dek_version) VALUES (?, ?, ?)
+                INSERT INTO workspaces (id, created_at, primary_dek_version, \(Self.workspaceRotationColumns))
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO NOTHING
                 """).execute(arguments: [
                     workspace.id, SQLiteCoding.micros(workspace.createdAt), Int64(workspace.primaryDataKeyVersion),
-                ])
+                ] + Self.workspaceRotationArguments(workspace, firstDataKey: firstDataKey))
             guard db.changesCount == 1 else { throw VaultError.workspaceExists(workspace.id) }
             try Self.insertDataKey(db, firstDataKey)
         }
         logger.info("workspace created", metadata: ["workspace": "\(workspace.id)"])
     }
 
-    private static func insertDataKey(_ db: Database, _ key: DataKeyRecord) throws {
+    static func insertDataKey(_ db: Database, _ key: DataKeyRecord) throws {
         try db.cachedStatement(sql: """
             INSERT INTO data_keys (workspace_id, version, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)
             """).execute(arguments: [
@@ -179,7 +180,7 @@ public final class SQLiteStore: SecretStore {
     /// See ``SecretStore/workspace(_:)``.
     public func workspace(_ id: String) async throws -> WorkspaceRecord? {
         try read { db in
-            let stmt = try db.cachedStatement(sql: "SELECT id, created_at, primary_dek_version FROM workspaces WHERE id = ?")
+            let stmt = try db.cachedStatement(sql: "SELECT \(Self.workspaceColumns) FROM workspaces WHERE id = ?")
             return try Row.fetchOne(stmt, arguments: [id]).map(Self.workspaceRecord)
         }
     }
@@ -187,33 +188,18 @@ public final class SQLiteStore: SecretStore {
     /// See ``SecretStore/listWorkspaces()``.
     public func listWorkspaces() async throws -> [WorkspaceRecord] {
         try read { db in
-            let stmt = try db.cachedStatement(sql: "SELECT id, created_at, primary_dek_version FROM workspaces ORDER BY id")
+            let stmt = try db.cachedStatement(sql: "SELECT \(Self.workspaceColumns) FROM workspaces ORDER BY id")
             return try Row.fetchAll(stmt).map(Self.workspaceRecord)
         }
-    }
-
-    private static func workspaceRecord(_ row: Row) throws -> WorkspaceRecord {
-        WorkspaceRecord(
-            id: row[0], createdAt: SQLiteCoding.date(micros: row[1]),
-            primaryDataKeyVersion: try SQLiteCoding.version(row[2]))
     }
 
     /// See ``SecretStore/dataKeys(workspace:)``.
     public func dataKeys(workspace: String) async throws -> [DataKeyRecord] {
         try read { db in
             let stmt = try db.cachedStatement(sql: """
-                SELECT version, kek_id, wrapped, created_at FROM data_keys WHERE workspace_id = ? ORDER BY version
+                SELECT \(Self.dataKeyColumns) FROM data_keys WHERE workspace_id = ? ORDER BY version
                 """)
-            return try Row.fetchAll(stmt, arguments: [workspace]).map { row in
-                let kekText: String = row[1]
-                guard let kekID = try? KEKIdentifier(parsing: kekText) else {
-                    throw VaultError.storeCorrupted("data key of workspace '\(workspace)' has a malformed KEK id")
-                }
-                return DataKeyRecord(
-                    workspace: workspace, version: try SQLiteCoding.version(row[0]),
-                    wrapped: WrappedDataKey(kekID: kekID, ciphertext: try SQLiteCoding.bytes(row, 2)),
-                    createdAt: SQLiteCoding.date(micros: row[3]))
-            }
+            return try Row.fetchAll(stmt, arguments: [workspace]).map(Self.dataKeyRecord)
         }
     }
 
@@ -246,6 +232,7 @@ public final class SQLiteStore: SecretStore {
                 throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
             }
             let version = last + 1
+            try Self.countEncryption(db, request)
             let ciphertext = try seal(version)
 
             try db.cachedStatement(sql: """
@@ -276,11 +263,11 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
-    private static let infoColumns =
+    static let infoColumns =
         "version, dek_version, kind, content_type, labels, expires_at, created_at, deleted_at"
 
     /// Decodes ``infoColumns`` starting at column 0.
-    private static func info(_ row: Row, workspace: String, name: String) throws -> SecretVersionInfo {
+    static func info(_ row: Row, workspace: String, name: String) throws -> SecretVersionInfo {
         SecretVersionInfo(
             workspace: workspace, name: name,
             version: try SQLiteCoding.version(row[0]),

@@ -99,13 +99,16 @@ extension StoreConformance {
                 let history = try await store.history(workspace: "w", name: name)
                 #expect(history.count == 1 && F.sameMetadata(history[0].metadata, meta))
             }
-            // The data-key version is kept per version.
+            // The data-key version is kept per version (it must be one of the workspace's keys).
+            try await store.createWorkspace(
+                WorkspaceRecord(id: "w42", createdAt: F.epoch, primaryDataKeyVersion: 42),
+                firstDataKey: F.dataKey("w42", version: 42))
             let info = try await store.putSecretVersion(
-                PutSecretRequest(workspace: "w", name: "dek", expectedCurrentVersion: nil, metadata: SecretMetadata(),
+                PutSecretRequest(workspace: "w42", name: "dek", expectedCurrentVersion: nil, metadata: SecretMetadata(),
                                  dataKeyVersion: 42, maxVersions: 10, now: F.epoch)
             ) { _ in [1] }
             #expect(info.dataKeyVersion == 42)
-            #expect(try await store.secretVersion(workspace: "w", name: "dek", version: nil)?.info.dataKeyVersion == 42)
+            #expect(try await store.secretVersion(workspace: "w42", name: "dek", version: nil)?.info.dataKeyVersion == 42)
             // Large and binary values round-trip byte for byte.
             let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             _ = try await store.putSecretVersion(F.request("w", "big")) { _ in big }

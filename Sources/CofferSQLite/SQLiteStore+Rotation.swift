@@ -1,0 +1,289 @@
+public import Coffer
+public import CofferCrypto
+import Foundation
+import GRDB
+
+/// Key rotation, re-encryption and retirement on SQLite (schema v2, see ``SQLiteSchemaV2``).
+///
+/// Every changing method is one `BEGIN IMMEDIATE` transaction whose conditions are checked
+/// inside it, so concurrent jobs in several processes serialize on the writer lock and each row
+/// is won by exactly one of them. Batch methods reuse cached statements and issue one UPDATE
+/// per row; pages are keyset-paginated on an index, never loading a whole table.
+extension SQLiteStore: RotatingSecretStore {
+    /// At most this many data-key versions are merged index range by index range in
+    /// ``secretVersions(workspace:sealedUnder:after:limit:)``; larger sets walk the primary key.
+    static let maxMergedDataKeyVersions = 16
+
+    /// See ``RotatingSecretStore/rotateDataKey(_:expectedPrimary:)``. The new key starts with an
+    /// encryption count of 0 whatever `record` says. Returns false, changing nothing, when the
+    /// primary is no longer `expectedPrimary` or `record.version` is not the next version.
+    public func rotateDataKey(_ record: DataKeyRecord, expectedPrimary: UInt32) async throws -> Bool {
+        let ws = record.workspace
+        let rotated = try write { db -> Bool in
+            let state = try db.cachedStatement(sql: "SELECT primary_dek_version, last_dek_version FROM workspaces WHERE id = ?")
+            guard let row = try Row.fetchOne(state, arguments: [ws]) else { throw VaultError.workspaceNotFound(ws) }
+            let primary = try SQLiteCoding.version(row[0])
+            let last = try SQLiteCoding.version(row[1])
+            guard primary == expectedPrimary, last < UInt32.max, record.version == last + 1 else { return false }
+            var fresh = record
+            fresh.encryptionCount = 0
+            try Self.insertDataKey(db, fresh)
+            try db.cachedStatement(sql: """
+                UPDATE workspaces SET primary_dek_version = ?2, last_dek_version = ?2 WHERE id = ?1
+                """).execute(arguments: [ws, Int64(record.version)])
+            return true
+        }
+        if rotated {
+            logger.info("data key rotated", metadata: ["workspace": "\(ws)", "version": "\(record.version)"])
+        }
+        return rotated
+    }
+
+    /// See ``RotatingSecretStore/dataKeys(notWrappedBy:limit:)``.
+    public func dataKeys(notWrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord] {
+        guard limit > 0 else { return [] }
+        return try read { db in
+            let stmt = try db.cachedStatement(sql: """
+                SELECT \(Self.dataKeyColumns) FROM data_keys WHERE kek_id <> ? ORDER BY workspace_id, version LIMIT ?
+                """)
+            return try Row.fetchAll(stmt, arguments: [kekID.description, limit]).map(Self.dataKeyRecord)
+        }
+    }
+
+    /// See ``RotatingSecretStore/rewrapDataKeys(_:)``.
+    public func rewrapDataKeys(_ rewraps: [DataKeyRewrap]) async throws -> Int {
+        guard !rewraps.isEmpty else { return 0 }
+        let applied = try write { db -> Int in
+            let update = try db.cachedStatement(sql: """
+                UPDATE data_keys SET kek_id = ?1, wrapped = ?2 WHERE workspace_id = ?3 AND version = ?4 AND kek_id = ?5
+                """)
+            var applied = 0
+            for rewrap in rewraps {
+                try update.execute(arguments: [
+                    rewrap.wrapped.kekID.description, Data(rewrap.wrapped.ciphertext),
+                    rewrap.workspace, Int64(rewrap.version), rewrap.expectedKEKID.description,
+                ])
+                applied += db.changesCount
+            }
+            return applied
+        }
+        logger.info("data keys rewrapped", metadata: ["applied": "\(applied)", "requested": "\(rewraps.count)"])
+        return applied
+    }
+
+    /// See ``RotatingSecretStore/dataKeyCountByKEK()``.
+    public func dataKeyCountByKEK() async throws -> [KEKIdentifier: Int] {
+        try read { db in
+            let stmt = try db.cachedStatement(sql: "SELECT kek_id, COUNT(*) FROM data_keys GROUP BY kek_id")
+            var counts: [KEKIdentifier: Int] = [:]
+            for row in try Row.fetchAll(stmt) {
+                let text: String = row[0]
+                guard let id = try? KEKIdentifier(parsing: text) else {
+                    throw VaultError.storeCorrupted("a data key has a malformed KEK id")
+                }
+                counts[id, default: 0] += row[1] as Int
+            }
+            return counts
+        }
+    }
+
+    /// See ``RotatingSecretStore/secretVersions(workspace:sealedUnder:after:limit:)``.
+    ///
+    /// One statement (one snapshot): each data-key version is a range of the index
+    /// `secret_versions_dek(workspace_id, dek_version, name, version)` starting after the cursor,
+    /// read at most `limit` rows deep; the ranges are merged in (name, version) order.
+    public func secretVersions(
+        workspace: String, sealedUnder dataKeyVersions: Set<UInt32>, after cursor: SecretVersionCursor?, limit: Int
+    ) async throws -> [StoredSecretVersion] {
+        guard limit > 0, !dataKeyVersions.isEmpty else { return [] }
+        let versions = dataKeyVersions.sorted()
+        let columns = "\(Self.infoColumns), ciphertext, name"
+        let after = "workspace_id = ?1 AND (name, version) > (?2, ?3)"
+        let sql: String
+        if versions.count == 1 {
+            sql = """
+                SELECT \(columns) FROM secret_versions WHERE \(after) AND dek_version = ?5
+                ORDER BY name, version LIMIT ?4
+                """
+        } else if versions.count <= Self.maxMergedDataKeyVersions {
+            sql = (0..<versions.count).map { i in
+                """
+                SELECT * FROM (SELECT \(columns) FROM secret_versions WHERE \(after) AND dek_version = ?\(i + 5)
+                ORDER BY name, version LIMIT ?4)
+                """
+            }.joined(separator: " UNION ALL ") + " ORDER BY name, version LIMIT ?4"
+        } else {
+            // Unary + keeps the planner on the primary key (already in (name, version) order).
+            let list = (0..<versions.count).map { "?\($0 + 5)" }.joined(separator: ", ")
+            sql = """
+                SELECT \(columns) FROM secret_versions WHERE \(after) AND +dek_version IN (\(list))
+                ORDER BY name, version LIMIT ?4
+                """
+        }
+        var arguments: StatementArguments = [workspace, cursor?.name ?? "", Int64(cursor?.version ?? 0), limit]
+        arguments += StatementArguments(versions.map { Int64($0) })
+        return try read { db in
+            let stmt = try db.cachedStatement(sql: sql)
+            return try Row.fetchAll(stmt, arguments: arguments).map { row in
+                StoredSecretVersion(
+                    info: try Self.info(row, workspace: workspace, name: row[9]),
+                    ciphertext: try SQLiteCoding.bytes(row, 8))
+            }
+        }
+    }
+
+    /// See ``RotatingSecretStore/replaceCiphertexts(workspace:_:encryptionLimit:)``.
+    ///
+    /// Each new data-key version must exist and not be retired
+    /// (``VaultError/dataKeyNotFound(workspace:version:)`` otherwise). The limit is checked
+    /// against the exact number applied before the transaction commits; a refusal rolls the
+    /// whole batch back, so nothing is written.
+    public func replaceCiphertexts(
+        workspace: String, _ replacements: [CiphertextReplacement], encryptionLimit: UInt64?
+    ) async throws -> Int {
+        guard !replacements.isEmpty else { return 0 }
+        let newVersions = Set(replacements.map(\.newDataKeyVersion)).sorted()
+        let limit = encryptionLimit.map { Int64(clamping: $0) }
+        return try write { db -> Int in
+            let key = try db.cachedStatement(sql: """
+                SELECT w.min_dek_version, d.encryption_count FROM workspaces AS w
+                LEFT JOIN data_keys AS d ON d.workspace_id = w.id AND d.version = ?2
+                WHERE w.id = ?1
+                """)
+            var counts: [UInt32: Int64] = [:]
+            for version in newVersions {
+                guard let row = try Row.fetchOne(key, arguments: [workspace, Int64(version)]) else {
+                    throw VaultError.workspaceNotFound(workspace)
+                }
+                let minimum = try SQLiteCoding.version(row[0])
+                guard let count = row[1] as Int64?, version >= minimum else {
+                    throw VaultError.dataKeyNotFound(workspace: workspace, version: version)
+                }
+                counts[version] = count
+            }
+            let update = try db.cachedStatement(sql: """
+                UPDATE secret_versions SET ciphertext = ?1, dek_version = ?2
+                WHERE workspace_id = ?3 AND name = ?4 AND version = ?5 AND dek_version = ?6
+                """)
+            var applied: [UInt32: Int64] = [:]
+            for r in replacements {
+                try update.execute(arguments: [
+                    Data(r.ciphertext), Int64(r.newDataKeyVersion), workspace, r.name, Int64(r.version),
+                    Int64(r.expectedDataKeyVersion),
+                ])
+                if db.changesCount > 0 { applied[r.newDataKeyVersion, default: 0] += 1 }
+            }
+            if let limit {
+                for version in newVersions {
+                    let n = applied[version] ?? 0
+                    if n > 0, counts[version, default: 0] > limit - n {
+                        throw VaultError.dataKeyExhausted(workspace: workspace, version: version)
+                    }
+                }
+            }
+            let bump = try db.cachedStatement(sql: """
+                UPDATE data_keys SET encryption_count = encryption_count + ?3 WHERE workspace_id = ?1 AND version = ?2
+                """)
+            var total = 0
+            for (version, n) in applied {
+                try bump.execute(arguments: [workspace, Int64(version), n])
+                total += Int(n)
+            }
+            return total
+        }
+    }
+
+    /// See ``RotatingSecretStore/dataKeyUsage(workspace:)``.
+    public func dataKeyUsage(workspace: String) async throws -> [DataKeyUsage] {
+        try read { db in
+            let stmt = try db.cachedStatement(sql: """
+                SELECT dek_version, COUNT(*) - COUNT(deleted_at), COUNT(deleted_at) FROM secret_versions
+                WHERE workspace_id = ? GROUP BY dek_version ORDER BY dek_version
+                """)
+            return try Row.fetchAll(stmt, arguments: [workspace]).map { row in
+                DataKeyUsage(
+                    dataKeyVersion: try SQLiteCoding.version(row[0]),
+                    liveSecretVersions: row[1], deletedSecretVersions: row[2])
+            }
+        }
+    }
+
+    /// Kept secret versions of `workspace` sealed under data-key versions in `range`, per
+    /// version, ascending (versions with none omitted). Reads only the `secret_versions_dek` index.
+    private static func usage(_ db: Database, workspace: String, below: UInt32? = nil, equal: UInt32? = nil) throws -> [(UInt32, Int)] {
+        let stmt = try db.cachedStatement(sql: """
+            SELECT dek_version, COUNT(*) FROM secret_versions
+            WHERE workspace_id = ?1 AND (?2 IS NULL OR dek_version < ?2) AND (?3 IS NULL OR dek_version = ?3)
+            GROUP BY dek_version ORDER BY dek_version
+            """)
+        return try Row.fetchAll(stmt, arguments: [workspace, below.map { Int64($0) }, equal.map { Int64($0) }]).map { row in
+            (try SQLiteCoding.version(row[0]), row[1])
+        }
+    }
+
+    /// See ``RotatingSecretStore/setMinimumDecryptionVersion(workspace:_:)``. The minimum only
+    /// ever grows: a version at or below the current minimum changes nothing.
+    /// - Throws: also ``VaultError/workspaceNotFound(_:)``.
+    public func setMinimumDecryptionVersion(workspace: String, _ version: UInt32) async throws {
+        let changed = try write { db -> Bool in
+            let state = try db.cachedStatement(sql: "SELECT primary_dek_version, min_dek_version FROM workspaces WHERE id = ?")
+            guard let row = try Row.fetchOne(state, arguments: [workspace]) else {
+                throw VaultError.workspaceNotFound(workspace)
+            }
+            let primary = try SQLiteCoding.version(row[0])
+            let minimum = try SQLiteCoding.version(row[1])
+            guard version <= primary else { throw VaultError.dataKeyNotFound(workspace: workspace, version: version) }
+            guard version > minimum else { return false }
+            let inUse = try Self.usage(db, workspace: workspace, below: version)
+            if !inUse.isEmpty {
+                throw VaultError.dataKeyInUse(
+                    workspace: workspace, versions: inUse.map(\.0), count: inUse.reduce(0) { $0 + $1.1 })
+            }
+            try db.cachedStatement(sql: "UPDATE workspaces SET min_dek_version = ?2 WHERE id = ?1")
+                .execute(arguments: [workspace, Int64(version)])
+            return true
+        }
+        if changed {
+            logger.info("data keys retired", metadata: ["workspace": "\(workspace)", "minimumVersion": "\(version)"])
+        }
+    }
+
+    /// See ``RotatingSecretStore/destroyDataKey(workspace:version:)``.
+    /// - Throws: also ``VaultError/workspaceNotFound(_:)``.
+    public func destroyDataKey(workspace: String, version: UInt32) async throws {
+        try write { db in
+            let state = try db.cachedStatement(sql: """
+                SELECT w.primary_dek_version, EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2)
+                FROM workspaces AS w WHERE w.id = ?1
+                """)
+            guard let row = try Row.fetchOne(state, arguments: [workspace, Int64(version)]) else {
+                throw VaultError.workspaceNotFound(workspace)
+            }
+            guard row[1] as Bool else { throw VaultError.dataKeyNotFound(workspace: workspace, version: version) }
+            let primary = try SQLiteCoding.version(row[0])
+            let count = try Self.usage(db, workspace: workspace, equal: version).first?.1 ?? 0
+            if count > 0 || version == primary {
+                throw VaultError.dataKeyInUse(workspace: workspace, versions: [version], count: count)
+            }
+            try db.cachedStatement(sql: "DELETE FROM data_keys WHERE workspace_id = ? AND version = ?")
+                .execute(arguments: [workspace, Int64(version)])
+        }
+        logger.info("data key destroyed", metadata: ["workspace": "\(workspace)", "version": "\(version)"])
+    }
+
+    /// See ``RotatingSecretStore/setRotationPolicy(workspace:_:)``. A policy with neither limit
+    /// set is the same as nil and reads back as nil.
+    /// - Throws: ``VaultError/workspaceNotFound(_:)``.
+    public func setRotationPolicy(workspace: String, _ policy: RotationPolicy?) async throws {
+        try write { db in
+            try db.cachedStatement(sql: """
+                UPDATE workspaces SET max_dek_age_seconds = ?2, max_dek_encryptions = ?3 WHERE id = ?1
+                """).execute(arguments: [
+                    workspace, policy?.maxDataKeyAgeSeconds,
+                    policy?.maxEncryptionsPerDataKey.map { Int64(clamping: $0) },
+                ])
+            guard db.changesCount == 1 else { throw VaultError.workspaceNotFound(workspace) }
+        }
+        logger.info("rotation policy set", metadata: ["workspace": "\(workspace)"])
+    }
+}

@@ -1,0 +1,96 @@
+import Coffer
+import CofferCrypto
+import Foundation
+import GRDB
+
+/// Columns and row decoding shared by the ``SecretStore`` and ``RotatingSecretStore`` methods
+/// (schema v2: rotation state on `workspaces` and `data_keys`).
+extension SQLiteStore {
+    /// The columns ``workspaceRecord(_:)`` decodes, in order.
+    static let workspaceColumns =
+        "id, created_at, primary_dek_version, min_dek_version, max_dek_age_seconds, max_dek_encryptions"
+
+    /// The rotation columns `createWorkspace` fills, in the order of ``workspaceRotationArguments(_:firstDataKey:)``.
+    static let workspaceRotationColumns =
+        "min_dek_version, max_dek_age_seconds, max_dek_encryptions, last_dek_version"
+
+    /// Values of ``workspaceRotationColumns`` for a new workspace.
+    static func workspaceRotationArguments(_ workspace: WorkspaceRecord, firstDataKey: DataKeyRecord) -> StatementArguments {
+        [
+            Int64(max(1, workspace.minimumDecryptionVersion)),
+            workspace.rotationPolicy?.maxDataKeyAgeSeconds,
+            workspace.rotationPolicy?.maxEncryptionsPerDataKey.map { Int64(clamping: $0) },
+            Int64(max(workspace.primaryDataKeyVersion, firstDataKey.version)),
+        ]
+    }
+
+    /// Decodes ``workspaceColumns`` starting at column 0. A policy with neither limit set is
+    /// stored as no override and reads back as nil (the two mean the same: the vault default).
+    static func workspaceRecord(_ row: Row) throws -> WorkspaceRecord {
+        let id: String = row[0]
+        let age: Double? = row[4]
+        let encryptions: Int64? = row[5]
+        var policy: RotationPolicy?
+        if age != nil || encryptions != nil {
+            var maxEncryptions: UInt64?
+            if let encryptions {
+                guard let value = UInt64(exactly: encryptions) else {
+                    throw VaultError.storeCorrupted("workspace '\(id)' has a negative encryption limit")
+                }
+                maxEncryptions = value
+            }
+            policy = RotationPolicy(maxDataKeyAgeSeconds: age, maxEncryptionsPerDataKey: maxEncryptions)
+        }
+        return WorkspaceRecord(
+            id: id, createdAt: SQLiteCoding.date(micros: row[1]),
+            primaryDataKeyVersion: try SQLiteCoding.version(row[2]),
+            minimumDecryptionVersion: try SQLiteCoding.version(row[3]),
+            rotationPolicy: policy)
+    }
+
+    /// The columns ``dataKeyRecord(_:)`` decodes, in order.
+    static let dataKeyColumns = "workspace_id, version, kek_id, wrapped, created_at, encryption_count"
+
+    /// Decodes ``dataKeyColumns`` starting at column 0.
+    static func dataKeyRecord(_ row: Row) throws -> DataKeyRecord {
+        let workspace: String = row[0]
+        let kekText: String = row[2]
+        guard let kekID = try? KEKIdentifier(parsing: kekText) else {
+            throw VaultError.storeCorrupted("data key of workspace '\(workspace)' has a malformed KEK id")
+        }
+        let count: Int64 = row[5]
+        guard let encryptionCount = UInt64(exactly: count) else {
+            throw VaultError.storeCorrupted("data key of workspace '\(workspace)' has a negative encryption count")
+        }
+        return DataKeyRecord(
+            workspace: workspace, version: try SQLiteCoding.version(row[1]),
+            wrapped: WrappedDataKey(kekID: kekID, ciphertext: try SQLiteCoding.bytes(row, 3)),
+            createdAt: SQLiteCoding.date(micros: row[4]), encryptionCount: encryptionCount)
+    }
+
+    /// Counts one encryption under `request.dataKeyVersion`, inside `putSecretVersion`'s write
+    /// transaction (so the count and the limit are exact across processes): one UPDATE that
+    /// applies only if the data key exists, is not retired and is below the limit.
+    /// - Throws: ``VaultError/dataKeyNotFound(workspace:version:)`` (missing or retired key),
+    ///   ``VaultError/dataKeyExhausted(workspace:version:)``; the caller's transaction then
+    ///   rolls back and nothing is written.
+    static func countEncryption(_ db: Database, _ request: PutSecretRequest) throws {
+        let ws = request.workspace
+        let version = request.dataKeyVersion
+        try db.cachedStatement(sql: """
+            UPDATE data_keys SET encryption_count = encryption_count + 1
+            WHERE workspace_id = ?1 AND version = ?2
+              AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
+              AND (?3 IS NULL OR encryption_count < ?3)
+            """).execute(arguments: [ws, Int64(version), request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }])
+        if db.changesCount == 1 { return }
+        let usable = try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2
+                           AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1))
+            """), arguments: [ws, Int64(version)]) ?? false
+        if usable {
+            throw VaultError.dataKeyExhausted(workspace: ws, version: version)
+        }
+        throw VaultError.dataKeyNotFound(workspace: ws, version: version)
+    }
+}
