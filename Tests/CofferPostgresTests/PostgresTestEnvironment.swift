@@ -72,7 +72,6 @@ enum PostgresTestEnvironment {
         guard let maintenance = env["COFFER_TEST_POSTGRES_URL"], let application = env["COFFER_TEST_POSTGRES_APP_URL"],
               !maintenance.isEmpty, !application.isEmpty
         else {
-            Issue.record(Comment(rawValue: Missing().description))
             throw Missing()
         }
         return (try Endpoint(url: maintenance), try Endpoint(url: application))
