@@ -114,13 +114,13 @@ public final class PostgresStore: RotatingSecretStore {
         do {
             let schema = options.schema
             try await Self.probe(app, endpoint: applicationEndpoint, timeout: application.options.connectTimeout + .seconds(3))
-            if let maint, let maintenance {
-                try await Self.probe(maint, endpoint: maintenanceEndpoint!, timeout: maintenance.options.connectTimeout + .seconds(3))
+            if let maint, let maintenance, let maintenanceEndpoint {
+                try await Self.probe(maint, endpoint: maintenanceEndpoint, timeout: maintenance.options.connectTimeout + .seconds(3))
             }
-            if let maint, options.migrate {
+            if let maint, let maintenanceEndpoint, options.migrate {
                 let role = options.applicationRole ?? application.username
                 let maintenanceUser = maintenance?.username ?? ""
-                try await Self.run(maint, endpoint: maintenanceEndpoint!, schema: schema, logger: logger) { connection in
+                try await Self.run(maint, endpoint: maintenanceEndpoint, schema: schema, logger: logger) { connection in
                     try await connection.withTransaction(logger: logger) { connection in
                         try await PostgresSchema.migrate(
                             connection, schema: schema, applicationRole: role, maintenanceUser: maintenanceUser, logger: logger)
