@@ -208,15 +208,18 @@ extension SQLiteStore: RotatingSecretStore {
         }
     }
 
-    /// Kept secret versions of `workspace` sealed under data-key versions in `range`, per
-    /// version, ascending (versions with none omitted). Reads only the `secret_versions_dek` index.
+    /// Kept secret versions of `workspace` sealed under data-key versions below `below` (or
+    /// equal to `equal`), per version, ascending (versions with none omitted). Reads only a
+    /// range of the `secret_versions_dek` index.
     private static func usage(_ db: Database, workspace: String, below: UInt32? = nil, equal: UInt32? = nil) throws -> [(UInt32, Int)] {
-        let stmt = try db.cachedStatement(sql: """
-            SELECT dek_version, COUNT(*) FROM secret_versions
-            WHERE workspace_id = ?1 AND (?2 IS NULL OR dek_version < ?2) AND (?3 IS NULL OR dek_version = ?3)
+        let stmt = try db.cachedStatement(sql: below != nil ? """
+            SELECT dek_version, COUNT(*) FROM secret_versions WHERE workspace_id = ?1 AND dek_version < ?2
             GROUP BY dek_version ORDER BY dek_version
+            """ : """
+            SELECT dek_version, COUNT(*) FROM secret_versions WHERE workspace_id = ?1 AND dek_version = ?2
+            GROUP BY dek_version
             """)
-        return try Row.fetchAll(stmt, arguments: [workspace, below.map { Int64($0) }, equal.map { Int64($0) }]).map { row in
+        return try Row.fetchAll(stmt, arguments: [workspace, Int64(below ?? equal ?? 0)]).map { row in
             (try SQLiteCoding.version(row[0]), row[1])
         }
     }
