@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Coffer", targets: ["Coffer"]),
         .library(name: "CofferSQLite", targets: ["CofferSQLite"]),
         .library(name: "CofferStoreConformance", targets: ["CofferStoreConformance"]),
+        .library(name: "CofferPostgres", targets: ["CofferPostgres"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
         .executable(name: "coffer-vault-bench", targets: ["CofferVaultBench"]),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries, found through pkg-config. Only CofferCrypto imports them.
@@ -51,6 +53,17 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API, for the store's hot read path (SQLiteReader).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The PostgreSQL store: many instances share one database; row-level security isolates
+        // workspaces inside it (docs/POSTGRES.md).
+        .target(
+            name: "CofferPostgres",
+            dependencies: [
+                "Coffer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -105,6 +118,15 @@ let package = Package(
             dependencies: [
                 "CofferSQLite", "CofferStoreConformance", "coffer-store-stress",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CofferPostgresTests",
+            dependencies: [
+                "CofferPostgres", "CofferStoreConformance",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

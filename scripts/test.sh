@@ -1,13 +1,31 @@
 #!/usr/bin/env bash
 # Runs every Coffer test on a fresh Debian machine: installs what is missing, checks the
 # published format vectors with Python's `cryptography` (an independent AES-GCM), then runs
-# the Swift Testing suites (standard vectors, envelope properties, KEK providers, CLI).
+# the Swift Testing suites (standard vectors, envelope properties, KEK providers, CLI, stores).
+#
+# The PostgreSQL store tests need a server: unless COFFER_TEST_POSTGRES_URL and
+# COFFER_TEST_POSTGRES_APP_URL already name one, a throwaway cluster is started with
+# scripts/postgres.sh before `swift test` and removed afterwards (also on failure).
+# COFFER_SKIP_POSTGRES=1 skips those tests instead (they then report as skipped, with a warning).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 echo "== format v1 vectors, checked independently with Python cryptography"
 python3 scripts/format_vectors.py --verify
-echo "== swift test"
+echo "== swift build"
 swift build --build-tests
+if [[ "${COFFER_SKIP_POSTGRES:-}" == "1" ]]; then
+  echo "WARNING: COFFER_SKIP_POSTGRES=1: the PostgreSQL store tests are SKIPPED, not run against a server" >&2
+elif [[ -n "${COFFER_TEST_POSTGRES_URL:-}" && -n "${COFFER_TEST_POSTGRES_APP_URL:-}" ]]; then
+  echo "== PostgreSQL: using the server in COFFER_TEST_POSTGRES_URL / COFFER_TEST_POSTGRES_APP_URL"
+else
+  echo "== PostgreSQL: starting a throwaway server"
+  eval "$(bash scripts/postgres.sh start)"
+  trap 'bash scripts/postgres.sh stop "$COFFER_PG_DIR"' EXIT
+fi
+echo "== swift test"
 swift test --skip-build
+if [[ "${COFFER_SKIP_POSTGRES:-}" == "1" ]]; then
+  echo "WARNING: COFFER_SKIP_POSTGRES=1: the PostgreSQL store tests were SKIPPED" >&2
+fi

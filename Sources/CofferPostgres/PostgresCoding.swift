@@ -1,0 +1,72 @@
+import Coffer
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// How Coffer values are written into PostgreSQL columns (the same conventions as the SQLite
+/// store, so the two are interchangeable):
+///
+/// - dates are `bigint` microseconds since 1970-01-01T00:00:00Z;
+/// - versions are `bigint` (Swift `UInt32`, range-checked when read);
+/// - sealed values and wrapped keys are `bytea`;
+/// - labels are `jsonb` objects of strings (sent and read as text);
+/// - KEK identifiers are their text form `kek-…`.
+enum PostgresCoding {
+    static func micros(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    static func date(micros: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+    }
+
+    static func bytes(_ value: [UInt8]) -> ByteBuffer {
+        ByteBuffer(bytes: value)
+    }
+
+    static func bytes(_ buffer: ByteBuffer) -> [UInt8] {
+        Array(buffer.readableBytesView)
+    }
+
+    static func labelsJSON(_ labels: [String: String]) throws -> String {
+        if labels.isEmpty { return "{}" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(labels), as: UTF8.self)
+    }
+
+    static func labels(json: String) throws -> [String: String] {
+        if json == "{}" { return [:] }
+        do {
+            return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        } catch {
+            throw VaultError.storeCorrupted("labels column does not hold a JSON object of strings")
+        }
+    }
+
+    static func kind(_ text: String) throws -> SecretKind {
+        guard let kind = SecretKind(rawValue: text) else {
+            throw VaultError.storeCorrupted("unknown secret kind '\(text)' (written by a newer Coffer?)")
+        }
+        return kind
+    }
+
+    static func version(_ value: Int64) throws -> UInt32 {
+        guard let v = UInt32(exactly: value) else {
+            throw VaultError.storeCorrupted("version number \(value) is out of range")
+        }
+        return v
+    }
+
+    static func count(_ value: Int64, what: String) throws -> UInt64 {
+        guard let v = UInt64(exactly: value) else {
+            throw VaultError.storeCorrupted("\(what) is negative")
+        }
+        return v
+    }
+
+    /// A quoted SQL identifier (`"name"`, inner quotes doubled).
+    static func quoted(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

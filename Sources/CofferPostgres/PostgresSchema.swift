@@ -1,0 +1,211 @@
+import Coffer
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The versioned schema of a Coffer PostgreSQL database, inside one PostgreSQL schema
+/// (``PostgresStore/Options/schema``, default `coffer`).
+///
+/// Migrations run as the maintenance role, which owns the schema and its tables, in one
+/// transaction under an advisory lock (so several instances starting at once migrate once).
+/// Each applied migration is a row of `schema_migrations(version, description, applied_at)`; a
+/// database that lists a version this code does not know was written by a newer Coffer and is
+/// refused with ``VaultError/storeCorrupted(_:)``.
+///
+/// Tables (names `COLLATE "C"`, so they compare and sort in byte order like SQLite; timestamps
+/// `bigint` microseconds since the Unix epoch):
+/// - `workspaces(id PK, created_at, primary_dek_version, min_dek_version, last_dek_version,
+///   max_dek_age_seconds, max_dek_encryptions)` — `last_dek_version` is the highest data-key
+///   version ever created, so destroyed numbers are never reused;
+/// - `data_keys(workspace_id → workspaces, version, kek_id, wrapped, created_at,
+///   encryption_count, PK(workspace_id, version))`;
+/// - `secrets(workspace_id → workspaces, name, last_version, PK(workspace_id, name))` —
+///   `last_version` is the highest version ever written; its row is the lock that serializes
+///   writers of one secret;
+/// - `secret_versions((workspace_id, name) → secrets, version, dek_version, ciphertext, kind,
+///   content_type, labels jsonb, expires_at, created_at, deleted_at, PK(workspace_id, name, version))`.
+///
+/// Row-level security is ENABLED and FORCED on the four tables (so it binds the owner too):
+/// - policy `workspace_isolation` (every role): a row is visible and writable only when its
+///   workspace is the one bound to the transaction with
+///   `set_config('coffer.workspace', <id>, true)`;
+/// - policy `fleet_maintenance` (only the role that ran the migration, i.e. the maintenance
+///   role): every row, when the transaction set `set_config('coffer.fleet', 'on', true)`. Other
+///   roles can set that variable too, but no policy of theirs reads it.
+///
+/// After migrating, the application role (``PostgresStore/Options/applicationRole``) is granted
+/// exactly what the workspace-scoped operations need (docs/POSTGRES.md lists it); it never owns
+/// anything and must not have BYPASSRLS.
+enum PostgresSchema {
+    /// A migration: version number, description, SQL (`{S}` stands for the quoted schema).
+    struct Migration: Sendable {
+        var version: Int32
+        var description: String
+        var sql: String
+    }
+
+    static let tenantTables = ["workspaces", "data_keys", "secrets", "secret_versions"]
+
+    static let migrations: [Migration] = [
+        Migration(version: 1, description: "workspaces, data keys, secrets, secret versions; row-level security", sql: """
+            CREATE TABLE {S}.workspaces (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                created_at bigint NOT NULL,
+                primary_dek_version bigint NOT NULL,
+                min_dek_version bigint NOT NULL DEFAULT 1,
+                last_dek_version bigint NOT NULL,
+                max_dek_age_seconds double precision,
+                max_dek_encryptions bigint
+            );
+            CREATE TABLE {S}.data_keys (
+                workspace_id text COLLATE "C" NOT NULL REFERENCES {S}.workspaces(id) ON DELETE CASCADE,
+                version bigint NOT NULL,
+                kek_id text NOT NULL,
+                wrapped bytea NOT NULL,
+                created_at bigint NOT NULL,
+                encryption_count bigint NOT NULL DEFAULT 0 CHECK (encryption_count >= 0),
+                PRIMARY KEY (workspace_id, version)
+            );
+            CREATE INDEX data_keys_kek ON {S}.data_keys(kek_id);
+            CREATE TABLE {S}.secrets (
+                workspace_id text COLLATE "C" NOT NULL REFERENCES {S}.workspaces(id) ON DELETE CASCADE,
+                name text COLLATE "C" NOT NULL,
+                last_version bigint NOT NULL,
+                PRIMARY KEY (workspace_id, name)
+            );
+            CREATE TABLE {S}.secret_versions (
+                workspace_id text COLLATE "C" NOT NULL,
+                name text COLLATE "C" NOT NULL,
+                version bigint NOT NULL,
+                dek_version bigint NOT NULL,
+                ciphertext bytea NOT NULL,
+                kind text NOT NULL,
+                content_type text,
+                labels jsonb NOT NULL DEFAULT '{}',
+                expires_at bigint,
+                created_at bigint NOT NULL,
+                deleted_at bigint,
+                PRIMARY KEY (workspace_id, name, version),
+                FOREIGN KEY (workspace_id, name) REFERENCES {S}.secrets(workspace_id, name) ON DELETE CASCADE
+            );
+            CREATE INDEX secret_versions_dek ON {S}.secret_versions(workspace_id, dek_version, name, version);
+            CREATE INDEX secret_versions_expires_at ON {S}.secret_versions(expires_at) WHERE expires_at IS NOT NULL;
+            """ + tenantTables.map { table in
+                let column = table == "workspaces" ? "id" : "workspace_id"
+                return """
+
+                    ALTER TABLE {S}.\(table) ENABLE ROW LEVEL SECURITY;
+                    ALTER TABLE {S}.\(table) FORCE ROW LEVEL SECURITY;
+                    CREATE POLICY workspace_isolation ON {S}.\(table)
+                        USING (\(column) = current_setting('coffer.workspace', true))
+                        WITH CHECK (\(column) = current_setting('coffer.workspace', true));
+                    CREATE POLICY fleet_maintenance ON {S}.\(table) TO CURRENT_USER
+                        USING (current_setting('coffer.fleet', true) = 'on')
+                        WITH CHECK (current_setting('coffer.fleet', true) = 'on');
+                    """
+            }.joined()),
+    ]
+
+    static var latestVersion: Int32 { migrations.last?.version ?? 0 }
+
+    /// What the application role may do (schema `{S}`, role `{R}`): read its workspace, rotate
+    /// its data key (the vault does that before a write), count encryptions, write, prune and
+    /// soft-delete secret versions. No DELETE on workspaces or data keys, no ciphertext UPDATE
+    /// (re-encryption is a maintenance job), nothing on other schemas.
+    static let applicationGrants = """
+        GRANT USAGE ON SCHEMA {S} TO {R};
+        GRANT SELECT ON {S}.schema_migrations TO {R};
+        GRANT SELECT, UPDATE (primary_dek_version, last_dek_version) ON {S}.workspaces TO {R};
+        GRANT SELECT, INSERT, UPDATE (encryption_count) ON {S}.data_keys TO {R};
+        GRANT SELECT, INSERT, UPDATE (last_version) ON {S}.secrets TO {R};
+        GRANT SELECT, INSERT, DELETE, UPDATE (deleted_at) ON {S}.secret_versions TO {R};
+        """
+
+    static func substitute(_ sql: String, schema: String, role: String? = nil) -> String {
+        var text = sql.replacingOccurrences(of: "{S}", with: PostgresCoding.quoted(schema))
+        if let role { text = text.replacingOccurrences(of: "{R}", with: PostgresCoding.quoted(role)) }
+        return text
+    }
+
+    /// The statements of a script (the extended query protocol takes one at a time). The
+    /// scripts here have no `;` inside literals.
+    static func statements(_ script: String) -> [String] {
+        script.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+
+    /// Whether `name` may be used as Coffer's schema name.
+    static func isValidSchemaName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, name.utf8.count <= 63 else { return false }
+        let lower = UInt8(ascii: "a")...UInt8(ascii: "z")
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+        guard lower.contains(first) || first == UInt8(ascii: "_") else { return false }
+        return name.utf8.allSatisfy { lower.contains($0) || digits.contains($0) || $0 == UInt8(ascii: "_") }
+    }
+
+    /// Refuses a schema with migrations this code does not know.
+    static func checkKnown(_ applied: [Int32], schema: String) throws {
+        let unknown = applied.filter { v in !migrations.contains { $0.version == v } }
+        if !unknown.isEmpty {
+            throw VaultError.storeCorrupted(
+                "PostgreSQL schema '\(schema)' was written by a newer version of Coffer (unknown schema migrations: \(unknown.map(String.init).joined(separator: ", "))); upgrade Coffer to use it")
+        }
+    }
+
+    /// Applies pending migrations and the application grants, as the maintenance role, in one
+    /// transaction. Runs with `coffer.fleet` off: DDL needs no row access.
+    static func migrate(
+        _ connection: PostgresConnection, schema: String, applicationRole: String?, maintenanceUser: String, logger: Logger
+    ) async throws {
+        let s = PostgresCoding.quoted(schema)
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("coffer.migrate." + schema)))", logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(s)"), logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            CREATE TABLE IF NOT EXISTS \(s).schema_migrations (
+                version integer NOT NULL PRIMARY KEY,
+                description text NOT NULL,
+                applied_at bigint NOT NULL
+            )
+            """), logger: logger)
+        var applied: [Int32] = []
+        for try await v in try await connection.query(PostgresQuery(unsafeSQL: "SELECT version FROM \(s).schema_migrations ORDER BY version"), logger: logger)
+            .decode(Int32.self) {
+            applied.append(v)
+        }
+        try checkKnown(applied, schema: schema)
+        for migration in migrations where !applied.contains(migration.version) {
+            for statement in statements(substitute(migration.sql, schema: schema)) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            let now = PostgresCoding.micros(.now)
+            try await connection.query("""
+                INSERT INTO \(unescaped: s).schema_migrations (version, description, applied_at)
+                VALUES (\(migration.version), \(migration.description), \(now))
+                """, logger: logger)
+            logger.info("PostgreSQL schema migrated", metadata: ["schema": "\(schema)", "version": "\(migration.version)"])
+        }
+        if let role = applicationRole, role != maintenanceUser {
+            for statement in statements(substitute(applicationGrants, schema: schema, role: role)) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        } else {
+            logger.warning(
+                "the application and maintenance roles are the same; row-level security still binds it, but give the application its own role (docs/POSTGRES.md)",
+                metadata: ["schema": "\(schema)"])
+        }
+    }
+
+    /// Checks, as any role, that the schema is installed and exactly as new as this code.
+    static func verify(_ connection: PostgresConnection, schema: String, logger: Logger) async throws {
+        let s = PostgresCoding.quoted(schema)
+        var applied: [Int32] = []
+        for try await v in try await connection.query(PostgresQuery(unsafeSQL: "SELECT version FROM \(s).schema_migrations ORDER BY version"), logger: logger)
+            .decode(Int32.self) {
+            applied.append(v)
+        }
+        try checkKnown(applied, schema: schema)
+        if applied.max() ?? 0 < latestVersion {
+            throw VaultError.storeUnavailable(
+                "PostgreSQL schema '\(schema)' is at version \(applied.max() ?? 0) but this Coffer needs version \(latestVersion); open the store once with the maintenance configuration to migrate it")
+        }
+    }
+}

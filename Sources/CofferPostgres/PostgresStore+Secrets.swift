@@ -1,0 +1,342 @@
+public import Coffer
+import CofferCrypto
+public import Foundation
+import NIOCore
+import PostgresNIO
+
+/// The ``SecretStore`` methods. Workspace-scoped ones run as the application role with the
+/// workspace bound; creating and listing workspaces are maintenance jobs.
+extension PostgresStore {
+    // MARK: Workspaces
+
+    static let workspaceColumns =
+        "id, created_at, primary_dek_version, min_dek_version, max_dek_age_seconds, max_dek_encryptions"
+
+    /// Decodes ``workspaceColumns``. A policy with neither limit is stored as no override.
+    static func workspaceRecord(_ row: PostgresRow) throws -> WorkspaceRecord {
+        let (id, created, primary, minimum, age, encryptions) =
+            try row.decode((String, Int64, Int64, Int64, Double?, Int64?).self)
+        var policy: RotationPolicy?
+        if age != nil || encryptions != nil {
+            policy = RotationPolicy(
+                maxDataKeyAgeSeconds: age,
+                maxEncryptionsPerDataKey: try encryptions.map { try PostgresCoding.count($0, what: "encryption limit of workspace '\(id)'") })
+        }
+        return WorkspaceRecord(
+            id: id, createdAt: PostgresCoding.date(micros: created),
+            primaryDataKeyVersion: try PostgresCoding.version(primary),
+            minimumDecryptionVersion: try PostgresCoding.version(minimum), rotationPolicy: policy)
+    }
+
+    static let dataKeyColumns = "workspace_id, version, kek_id, wrapped, created_at, encryption_count"
+
+    /// Decodes ``dataKeyColumns``.
+    static func dataKeyRecord(_ row: PostgresRow) throws -> DataKeyRecord {
+        let (workspace, version, kekText, wrapped, created, count) =
+            try row.decode((String, Int64, String, ByteBuffer, Int64, Int64).self)
+        guard let kekID = try? KEKIdentifier(parsing: kekText) else {
+            throw VaultError.storeCorrupted("data key of workspace '\(workspace)' has a malformed KEK id")
+        }
+        return DataKeyRecord(
+            workspace: workspace, version: try PostgresCoding.version(version),
+            wrapped: WrappedDataKey(kekID: kekID, ciphertext: PostgresCoding.bytes(wrapped)),
+            createdAt: PostgresCoding.date(micros: created),
+            encryptionCount: try PostgresCoding.count(count, what: "encryption count of a data key of workspace '\(workspace)'"))
+    }
+
+    func insertDataKey(_ connection: PostgresConnection, _ key: DataKeyRecord) async throws {
+        try await connection.query("""
+            INSERT INTO \(unescaped: tables.dataKeys) (workspace_id, version, kek_id, wrapped, created_at, encryption_count)
+            VALUES (\(key.workspace), \(Int64(key.version)), \(key.wrapped.kekID.description),
+                    \(PostgresCoding.bytes(key.wrapped.ciphertext)), \(PostgresCoding.micros(key.createdAt)),
+                    \(Int64(clamping: key.encryptionCount)))
+            """, logger: logger)
+    }
+
+    /// See ``SecretStore/createWorkspace(_:firstDataKey:)``. Maintenance role.
+    public func createWorkspace(_ workspace: WorkspaceRecord, firstDataKey: DataKeyRecord) async throws {
+        guard firstDataKey.workspace == workspace.id else {
+            throw VaultError.invalidValue(
+                "the first data key belongs to workspace '\(firstDataKey.workspace)', not '\(workspace.id)'")
+        }
+        let t = tables
+        try await transaction(.maintenance, .workspace(workspace.id), operation: "creating a workspace") { connection in
+            let inserted = try await connection.query("""
+                INSERT INTO \(unescaped: t.workspaces)
+                    (id, created_at, primary_dek_version, min_dek_version, last_dek_version, max_dek_age_seconds, max_dek_encryptions)
+                VALUES (\(workspace.id), \(PostgresCoding.micros(workspace.createdAt)), \(Int64(workspace.primaryDataKeyVersion)),
+                        \(Int64(max(1, workspace.minimumDecryptionVersion))),
+                        \(Int64(max(workspace.primaryDataKeyVersion, firstDataKey.version))),
+                        \(workspace.rotationPolicy?.maxDataKeyAgeSeconds),
+                        \(workspace.rotationPolicy?.maxEncryptionsPerDataKey.map { Int64(clamping: $0) }))
+                ON CONFLICT (id) DO NOTHING
+                RETURNING 1
+                """, logger: logger).collect()
+            guard inserted.count == 1 else { throw VaultError.workspaceExists(workspace.id) }
+            try await insertDataKey(connection, firstDataKey)
+        }
+        logger.info("workspace created", metadata: ["workspace": "\(workspace.id)"])
+    }
+
+    /// See ``SecretStore/workspace(_:)``. Application role.
+    public func workspace(_ id: String) async throws -> WorkspaceRecord? {
+        let t = tables
+        return try await transaction(.application, .workspace(id), operation: "reading a workspace") { connection in
+            try await connection.query(
+                "SELECT \(unescaped: Self.workspaceColumns) FROM \(unescaped: t.workspaces) WHERE id = \(id)", logger: logger
+            ).collect().first.map(Self.workspaceRecord)
+        }
+    }
+
+    /// See ``SecretStore/listWorkspaces()``. Maintenance role (fleet-wide).
+    public func listWorkspaces() async throws -> [WorkspaceRecord] {
+        let t = tables
+        return try await transaction(.maintenance, .fleet, operation: "listing workspaces") { connection in
+            try await connection.query(
+                "SELECT \(unescaped: Self.workspaceColumns) FROM \(unescaped: t.workspaces) ORDER BY id", logger: logger
+            ).collect().map(Self.workspaceRecord)
+        }
+    }
+
+    /// See ``SecretStore/dataKeys(workspace:)``. Application role.
+    public func dataKeys(workspace: String) async throws -> [DataKeyRecord] {
+        let t = tables
+        return try await transaction(.application, .workspace(workspace), operation: "reading data keys") { connection in
+            try await connection.query("""
+                SELECT \(unescaped: Self.dataKeyColumns) FROM \(unescaped: t.dataKeys)
+                WHERE workspace_id = \(workspace) ORDER BY version
+                """, logger: logger).collect().map(Self.dataKeyRecord)
+        }
+    }
+
+    // MARK: Secrets
+
+    /// See ``SecretStore/putSecretVersion(_:seal:)``. Application role.
+    ///
+    /// Locks, in order: the workspace row (shared: rotation, retirement and destruction wait),
+    /// the secret's row (exclusive: writers of one name serialize), the data key's row (its
+    /// encryption count, checked before `seal` is called), the pruned versions. If the data key is missing or retired, the put throws
+    /// ``VaultError/dataKeyNotFound(workspace:version:)``; at its limit,
+    /// ``VaultError/dataKeyExhausted(workspace:version:)``; either way nothing is written.
+    public func putSecretVersion(
+        _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8]
+    ) async throws -> SecretVersionInfo {
+        let labels = try PostgresCoding.labelsJSON(request.metadata.labels)
+        let maxVersions = max(1, request.maxVersions)
+        let ws = request.workspace
+        let name = request.name
+        let dek = Int64(request.dataKeyVersion)
+        let limit = request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }
+        let t = tables
+        return try await transaction(.application, .workspace(ws), operation: "writing a secret") { connection in
+            let workspaceRows = try await connection.query(
+                "SELECT min_dek_version FROM \(unescaped: t.workspaces) WHERE id = \(ws) FOR SHARE", logger: logger
+            ).collect()
+            guard let workspaceRow = workspaceRows.first else { throw VaultError.workspaceNotFound(ws) }
+            let minimum = try workspaceRow.decode(Int64.self)
+
+            try await connection.query("""
+                INSERT INTO \(unescaped: t.secrets) (workspace_id, name, last_version) VALUES (\(ws), \(name), 0)
+                ON CONFLICT (workspace_id, name) DO NOTHING
+                """, logger: logger)
+            let state = try await connection.query("""
+                SELECT s.last_version,
+                       (SELECT COALESCE(MAX(v.version), 0) FROM \(unescaped: t.versions) v
+                        WHERE v.workspace_id = s.workspace_id AND v.name = s.name)
+                FROM \(unescaped: t.secrets) s WHERE s.workspace_id = \(ws) AND s.name = \(name)
+                FOR UPDATE OF s
+                """, logger: logger).collect()
+            guard let stateRow = state.first else {
+                throw VaultError.storeCorrupted("the row of secret '\(name)' in workspace '\(ws)' vanished inside its transaction")
+            }
+            let (lastRaw, currentRaw) = try stateRow.decode((Int64, Int64).self)
+            let last = try PostgresCoding.version(lastRaw)
+            let current = try PostgresCoding.version(currentRaw)
+            if let expected = request.expectedCurrentVersion, expected != current {
+                throw VaultError.checkAndSetConflict(workspace: ws, name: name, expected: expected, actual: current)
+            }
+            guard last < UInt32.max else {
+                throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
+            }
+            let version = last + 1
+            // Count first: a put refused at the limit never calls seal. Rolled back if anything
+            // below fails.
+            try await countEncryptions(connection, workspace: ws, dataKeyVersion: dek, count: 1, minimum: minimum, limit: limit)
+            let ciphertext = try seal(version)
+
+            // Keep the newest maxVersions - 1 existing versions; the new one makes maxVersions.
+            if Int(version) > maxVersions {
+                try await connection.query("""
+                    DELETE FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name) AND version <= (
+                        SELECT version FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name)
+                        ORDER BY version DESC LIMIT 1 OFFSET \(Int64(maxVersions - 1)))
+                    """, logger: logger)
+            }
+            try await connection.query("""
+                INSERT INTO \(unescaped: t.versions)
+                    (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+                VALUES (\(ws), \(name), \(Int64(version)), \(dek), \(PostgresCoding.bytes(ciphertext)),
+                        \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
+                        \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now)))
+                """, logger: logger)
+            try await connection.query("""
+                UPDATE \(unescaped: t.secrets) SET last_version = \(Int64(version)) WHERE workspace_id = \(ws) AND name = \(name)
+                """, logger: logger)
+            return SecretVersionInfo(
+                workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
+                metadata: request.metadata,
+                createdAt: PostgresCoding.date(micros: PostgresCoding.micros(request.now)), deletedAt: nil)
+        }
+    }
+
+    /// Adds `count` to the encryption count of a data key inside the caller's transaction, only
+    /// if the key exists, is not retired (`version >= minimum`) and stays within `limit`.
+    /// - Throws: ``VaultError/dataKeyNotFound(workspace:version:)``, ``VaultError/dataKeyExhausted(workspace:version:)``.
+    func countEncryptions(
+        _ connection: PostgresConnection, workspace ws: String, dataKeyVersion dek: Int64, count: Int64, minimum: Int64, limit: Int64?
+    ) async throws {
+        let t = tables
+        let counted = try await connection.query("""
+            UPDATE \(unescaped: t.dataKeys) SET encryption_count = encryption_count + \(count)
+            WHERE workspace_id = \(ws) AND version = \(dek) AND version >= \(minimum)
+              AND (\(limit)::bigint IS NULL OR encryption_count + \(count) <= \(limit)::bigint)
+            RETURNING 1
+            """, logger: logger).collect()
+        if counted.count == 1 { return }
+        let usable = try await connection.query("""
+            SELECT 1 FROM \(unescaped: t.dataKeys) WHERE workspace_id = \(ws) AND version = \(dek) AND version >= \(minimum)
+            """, logger: logger).collect()
+        let version = try PostgresCoding.version(dek)
+        if usable.isEmpty { throw VaultError.dataKeyNotFound(workspace: ws, version: version) }
+        throw VaultError.dataKeyExhausted(workspace: ws, version: version)
+    }
+
+    static let infoColumns =
+        "version, dek_version, kind, content_type, labels::text, expires_at, created_at, deleted_at"
+
+    /// Decodes ``infoColumns`` starting at column 0 (and the ciphertext at column 8 if asked).
+    static func info(_ row: PostgresRow, workspace: String, name: String) throws -> SecretVersionInfo {
+        let cells = Array(row)
+        guard cells.count >= 8 else { throw VaultError.storeCorrupted("secret version row has too few columns") }
+        let version = try cells[0].decode(Int64.self)
+        let dek = try cells[1].decode(Int64.self)
+        let kind = try cells[2].decode(String.self)
+        let contentType = try cells[3].decode(String?.self)
+        let labels = try cells[4].decode(String.self)
+        let expires = try cells[5].decode(Int64?.self)
+        let created = try cells[6].decode(Int64.self)
+        let deleted = try cells[7].decode(Int64?.self)
+        return SecretVersionInfo(
+            workspace: workspace, name: name,
+            version: try PostgresCoding.version(version),
+            dataKeyVersion: try PostgresCoding.version(dek),
+            metadata: SecretMetadata(
+                kind: try PostgresCoding.kind(kind), contentType: contentType,
+                labels: try PostgresCoding.labels(json: labels), expiresAt: expires.map(PostgresCoding.date(micros:))),
+            createdAt: PostgresCoding.date(micros: created),
+            deletedAt: deleted.map(PostgresCoding.date(micros:)))
+    }
+
+    static func storedVersion(_ row: PostgresRow, workspace: String, name: String) throws -> StoredSecretVersion {
+        let cells = Array(row)
+        guard cells.count >= 9 else { throw VaultError.storeCorrupted("secret version row has too few columns") }
+        return StoredSecretVersion(
+            info: try info(row, workspace: workspace, name: name),
+            ciphertext: PostgresCoding.bytes(try cells[8].decode(ByteBuffer.self)))
+    }
+
+    /// See ``SecretStore/secretVersion(workspace:name:version:)``. Application role.
+    public func secretVersion(workspace: String, name: String, version: UInt32?) async throws -> StoredSecretVersion? {
+        let t = tables
+        return try await transaction(.application, .workspace(workspace), operation: "reading a secret") { connection in
+            let rows: [PostgresRow]
+            if let version {
+                rows = try await connection.query("""
+                    SELECT \(unescaped: Self.infoColumns), ciphertext FROM \(unescaped: t.versions)
+                    WHERE workspace_id = \(workspace) AND name = \(name) AND version = \(Int64(version))
+                    """, logger: logger).collect()
+            } else {
+                rows = try await connection.query("""
+                    SELECT \(unescaped: Self.infoColumns), ciphertext FROM \(unescaped: t.versions)
+                    WHERE workspace_id = \(workspace) AND name = \(name) ORDER BY version DESC LIMIT 1
+                    """, logger: logger).collect()
+            }
+            return try rows.first.map { try Self.storedVersion($0, workspace: workspace, name: name) }
+        }
+    }
+
+    /// See ``SecretStore/listSecrets(workspace:)``. Application role.
+    public func listSecrets(workspace: String) async throws -> [SecretSummary] {
+        let t = tables
+        return try await transaction(.application, .workspace(workspace), operation: "listing secrets") { connection in
+            let rows = try await connection.query("""
+                SELECT agg.name, cur.version, agg.n, agg.live,
+                       cur.kind, cur.content_type, cur.labels::text, cur.expires_at, cur.created_at, first.created_at
+                FROM (SELECT name, MAX(version) AS maxv, MIN(version) AS minv, COUNT(*) AS n,
+                             COUNT(*) - COUNT(deleted_at) AS live
+                      FROM \(unescaped: t.versions) WHERE workspace_id = \(workspace) GROUP BY name) AS agg
+                JOIN \(unescaped: t.versions) AS cur
+                  ON cur.workspace_id = \(workspace) AND cur.name = agg.name AND cur.version = agg.maxv
+                JOIN \(unescaped: t.versions) AS first
+                  ON first.workspace_id = \(workspace) AND first.name = agg.name AND first.version = agg.minv
+                ORDER BY agg.name
+                """, logger: logger).collect()
+            return try rows.map { row in
+                let (name, version, n, live, kind, contentType, labels, expires, updated, created) =
+                    try row.decode((String, Int64, Int64, Int64, String, String?, String, Int64?, Int64, Int64).self)
+                return SecretSummary(
+                    name: name, currentVersion: try PostgresCoding.version(version),
+                    versionCount: Int(n), liveVersionCount: Int(live),
+                    metadata: SecretMetadata(
+                        kind: try PostgresCoding.kind(kind), contentType: contentType,
+                        labels: try PostgresCoding.labels(json: labels), expiresAt: expires.map(PostgresCoding.date(micros:))),
+                    createdAt: PostgresCoding.date(micros: created),
+                    updatedAt: PostgresCoding.date(micros: updated))
+            }
+        }
+    }
+
+    /// See ``SecretStore/history(workspace:name:)``. Application role.
+    public func history(workspace: String, name: String) async throws -> [SecretVersionInfo] {
+        let t = tables
+        return try await transaction(.application, .workspace(workspace), operation: "reading history") { connection in
+            try await connection.query("""
+                SELECT \(unescaped: Self.infoColumns) FROM \(unescaped: t.versions)
+                WHERE workspace_id = \(workspace) AND name = \(name) ORDER BY version
+                """, logger: logger).collect().map { try Self.info($0, workspace: workspace, name: name) }
+        }
+    }
+
+    /// See ``SecretStore/setDeleted(workspace:name:versions:deletedAt:)``. Application role;
+    /// holds the secret's row lock, like a put.
+    public func setDeleted(workspace: String, name: String, versions: [UInt32]?, deletedAt: Date?) async throws -> [UInt32] {
+        let t = tables
+        return try await transaction(.application, .workspace(workspace), operation: "deleting or restoring versions") { connection in
+            try await connection.query("""
+                SELECT 1 FROM \(unescaped: t.secrets) WHERE workspace_id = \(workspace) AND name = \(name) FOR UPDATE
+                """, logger: logger)
+            var deleted: [UInt32: Bool] = [:]
+            for row in try await connection.query("""
+                SELECT version, deleted_at IS NOT NULL FROM \(unescaped: t.versions)
+                WHERE workspace_id = \(workspace) AND name = \(name) ORDER BY version
+                """, logger: logger).collect() {
+                let (version, isDeleted) = try row.decode((Int64, Bool).self)
+                deleted[try PostgresCoding.version(version)] = isDeleted
+            }
+            guard !deleted.isEmpty else { throw VaultError.secretNotFound(workspace: workspace, name: name) }
+            let targets = versions.map { Array(Set($0)).sorted() } ?? deleted.keys.sorted()
+            for v in targets where deleted[v] == nil {
+                throw VaultError.versionNotFound(workspace: workspace, name: name, version: v)
+            }
+            let wantDeleted = deletedAt != nil
+            let changed = targets.filter { deleted[$0] != wantDeleted }
+            if !changed.isEmpty {
+                try await connection.query("""
+                    UPDATE \(unescaped: t.versions) SET deleted_at = \(deletedAt.map(PostgresCoding.micros))
+                    WHERE workspace_id = \(workspace) AND name = \(name) AND version = ANY(\(changed.map { Int64($0) }))
+                    """, logger: logger)
+            }
+            return changed
+        }
+    }
+}
