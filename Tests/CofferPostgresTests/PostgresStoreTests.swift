@@ -118,7 +118,6 @@ struct PostgresStoreTests {
             host: "127.0.0.1", port: port, username: application.user, password: application.password,
             database: application.database, tls: .disable)
         config.options.connectTimeout = .seconds(3)
-        let started = ContinuousClock.now
         do {
             let store = try await PostgresStore(application: config, maintenance: nil, options: .init(), logger: Env.logger)
             await store.close()
@@ -128,7 +127,6 @@ struct PostgresStoreTests {
             #expect(why.contains("127.0.0.1:\(port)"), "\(why)")
             #expect(!why.contains(application.password ?? "no password"), "the message holds the password")
         }
-        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func wrongPasswordIsStoreUnavailableWithoutThePassword() async throws {
