@@ -67,7 +67,8 @@ enum PostgresVaultStress {
             do {
                 while Date() < deadline {
                     if round % 7 == 0 {
-                        out += "rotate \(try await vault.rotateDataKey(workspace: "w"))\n"
+                        let primary = try await vault.rotateDataKey(workspace: "w")
+                        out += "rotate \(primary)\n"
                     }
                     let label = "\(worker)-\(round)"
                     let shared = try await scope.put("shared", value: SecretBytes(Array(label.utf8)))
@@ -76,7 +77,8 @@ enum PostgresVaultStress {
                     out += "put own-\(worker) \(own.version) \(own.dataKeyVersion) \(label)\n"
                     _ = try await scope.get("shared")
                     if round % 11 == 5 {
-                        out += "reencrypt \(try await vault.reencrypt(workspace: "w", batchSize: 50).reencrypted)\n"
+                        let report = try await vault.reencrypt(workspace: "w", batchSize: 50)
+                        out += "reencrypt \(report.reencrypted)\n"
                     }
                     round += 1
                 }

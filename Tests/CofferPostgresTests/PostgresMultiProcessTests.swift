@@ -40,7 +40,7 @@ struct PostgresMultiProcessTests {
                 #expect(result.status == 0, "child \(n) failed: \(result.stderr)")
                 for line in result.stdout.split(separator: "\n") {
                     let parts = line.split(separator: " ").map(String.init)
-                    switch parts.first {
+                    switch parts.first ?? "" {
                     case "put" where parts.count == 5:
                         puts.append(Put(name: parts[1], version: try #require(UInt32(parts[2])),
                                         dataKeyVersion: try #require(UInt32(parts[3])), label: parts[4]))
