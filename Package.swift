@@ -77,7 +77,8 @@ let package = Package(
         .executableTarget(
             name: "CofferCLI",
             dependencies: [
-                "Coffer", "CofferCrypto", "CofferSQLite",
+                "Coffer", "CofferCrypto", "CofferSQLite", "CofferPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -98,11 +99,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Child process of the SQLite multi-process test: hammers one database file.
+        // Child process of the SQLite multi-process test (hammers one database file) and of the
+        // PostgreSQL two-process vault test (--postgres-vault).
         .executableTarget(
             name: "coffer-store-stress",
             dependencies: [
-                "Coffer", "CofferSQLite",
+                "Coffer", "CofferCrypto", "CofferSQLite", "CofferPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/CofferStoreStress",
@@ -124,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "CofferPostgresTests",
             dependencies: [
-                "CofferPostgres", "CofferStoreConformance",
+                "Coffer", "CofferCrypto", "CofferPostgres", "CofferStoreConformance", "coffer-store-stress", "CofferCLI",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

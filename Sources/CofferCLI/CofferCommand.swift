@@ -16,6 +16,11 @@ struct CofferCommand: AsyncParsableCommand {
               passphrase[:PATH] Argon2id from COFFER_PASSPHRASE or a prompt; salt and
                                 parameters kept in PATH (default ~/.coffer/passphrase-kek.json)
 
+            The store comes from --store or COFFER_STORE: a SQLite file (default
+            ~/.coffer/vault.db) or postgres://USER@HOST:PORT/DB?schema=S (application role;
+            password from the URL or PGPASSWORD). Operator commands on PostgreSQL also need
+            --maintenance-store or COFFER_MAINTENANCE_STORE (the maintenance role).
+
             Examples:
               coffer kek generate ~/.coffer/kek
               printf 'ghp_example' | coffer seal --kek file:keys-example/demo-kek.key \\

@@ -86,9 +86,12 @@ extension ParsableCommand {
     static func reportingFailures(_ body: () async throws -> Void) async throws {
         do {
             try await body()
+            await OpenStores.closeAll()
         } catch let error as ExitCode {
+            await OpenStores.closeAll()
             throw error
         } catch {
+            await OpenStores.closeAll()
             let failure = CLIFailure.from(error)
             Terminal.printError("coffer: \(failure.message)")
             throw ExitCode(failure.status.rawValue)

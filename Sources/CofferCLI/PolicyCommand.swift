@@ -42,7 +42,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault(maintenanceFor: "policy")
                 if clear {
                     try await vault.setRotationPolicy(workspace: workspace, nil)
                 } else if maxAge != nil || maxEncryptions != nil {

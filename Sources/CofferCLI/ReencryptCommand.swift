@@ -35,7 +35,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault(maintenanceFor: "reencrypt")
                 let reporter = ProgressReporter(json: options.json)
                 let report = try await vault.reencrypt(workspace: workspace, batchSize: batch, ratePerSecond: rate) { reporter.report($0) }
                 if !options.json {

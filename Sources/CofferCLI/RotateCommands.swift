@@ -29,7 +29,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault(maintenanceFor: revoke == nil ? nil : "rotate --revoke")
                 if let revoke {
                     let reporter = ProgressReporter(json: options.json)
                     let report = try await vault.revokeDataKey(workspace: workspace, version: revoke) { reporter.report($0) }
@@ -69,7 +69,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault(maintenanceFor: "retire")
                 try await vault.retireDataKeys(workspace: workspace, below: below)
                 struct Output: Encodable { let workspace: String; let minimumDecryptionVersion: UInt32 }
                 try options.emit(Output(workspace: workspace, minimumDecryptionVersion: below)) {
@@ -110,7 +110,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, logger) = try options.openVault()
+                let (vault, logger) = try await options.openVault(maintenanceFor: "rotate-kek")
                 let newProvider = try GlobalOptions.provider(uri: newKek, logger: logger)
                 let reporter = ProgressReporter(json: options.json)
                 let report = try await vault.rotateKEK(to: newProvider, batchSize: batch) { reporter.report($0) }

@@ -62,7 +62,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault()
                 let scope = try vault.workspace(path.workspace)
                 var labels: [String: String] = [:]
                 for l in label {
@@ -99,7 +99,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault()
                 let secret = try await vault.workspace(path.workspace).get(path.name, version: version)
                 if options.json {
                     struct Output: Encodable { let info: SecretVersionInfo; let valueBase64: String }
@@ -124,7 +124,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault()
                 let all = try await vault.workspace(workspace).list()
                 try options.emit(all) {
                     Format.table(
@@ -150,7 +150,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault()
                 let versions = try await vault.workspace(path.workspace).history(path.name)
                 guard !versions.isEmpty else {
                     throw VaultError.secretNotFound(workspace: path.workspace, name: path.name)
@@ -180,7 +180,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault()
                 let changed = try await vault.workspace(path.workspace).delete(path.name, version: version)
                 struct Output: Encodable { let deleted: [UInt32] }
                 try options.emit(Output(deleted: changed)) {
@@ -203,7 +203,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault()
                 let changed = try await vault.workspace(path.workspace).undelete(path.name, version: version)
                 struct Output: Encodable { let undeleted: [UInt32] }
                 try options.emit(Output(undeleted: changed)) {

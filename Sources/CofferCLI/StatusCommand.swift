@@ -25,7 +25,7 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
-                let (vault, _) = try options.openVault()
+                let (vault, _) = try await options.openVault(maintenanceFor: "status")
                 let status = try await vault.status(workspace: workspace)
                 try options.emit(status) { Self.text(status) }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferPostgres
 import CofferSQLite
 import Foundation
 import Logging
@@ -9,13 +10,19 @@ struct VaultOptions: ParsableArguments {
     @OptionGroup var global: GlobalOptions
 
     @Option(name: .long, help: ArgumentHelp(
-        "SQLite database file (default: $COFFER_STORE or ~/.coffer/vault.db).", valueName: "path"))
+        "SQLite database file, or postgres://USER@HOST:PORT/DB?schema=S (application role; password from the URL or $PGPASSWORD) (default: $COFFER_STORE or ~/.coffer/vault.db).",
+        valueName: "path-or-url"))
     var store: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "PostgreSQL only: postgres:// URL of the maintenance role, for init (migrations), workspace create/list, status, rotate --revoke, retire, reencrypt, rotate-kek, policy (default: $COFFER_MAINTENANCE_STORE).",
+        valueName: "url"))
+    var maintenanceStore: String?
 
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
-    /// The store path: `--store`, `COFFER_STORE`, or `~/.coffer/vault.db`.
+    /// The store path or URL: `--store`, `COFFER_STORE`, or `~/.coffer/vault.db`.
     var storePath: String {
         let env = ProcessInfo.processInfo.environment
         if let store, !store.isEmpty { return store }
@@ -23,10 +30,44 @@ struct VaultOptions: ParsableArguments {
         return (env["HOME"] ?? ".") + "/.coffer/vault.db"
     }
 
+    /// Whether the store is a PostgreSQL database.
+    var isPostgres: Bool { PostgresURL.isPostgres(storePath) }
+
+    /// The maintenance URL: `--maintenance-store` or `COFFER_MAINTENANCE_STORE`.
+    var maintenanceStorePath: String? {
+        if let maintenanceStore, !maintenanceStore.isEmpty { return maintenanceStore }
+        if let s = ProcessInfo.processInfo.environment["COFFER_MAINTENANCE_STORE"], !s.isEmpty { return s }
+        return nil
+    }
+
+    /// The store as printed: a SQLite path, or a PostgreSQL URL without its password.
+    var storeDisplayName: String {
+        guard isPostgres else { return storePath }
+        return (try? PostgresURL(storePath, option: "--store", environment: ProcessInfo.processInfo.environment).redacted)
+            ?? "postgres://…"
+    }
+
     /// Opens the store and the vault. `create` allows creating a new database file (only
     /// `coffer init` does); otherwise a missing file is reported with the command that makes it.
-    func openVault(create: Bool = false) throws -> (Vault, Logger) {
+    /// `maintenanceFor` names the command when it needs the PostgreSQL maintenance role: without
+    /// `--maintenance-store` (or `COFFER_MAINTENANCE_STORE`) it fails saying so (exit 69).
+    func openVault(create: Bool = false, maintenanceFor command: String? = nil) async throws -> (Vault, Logger) {
         let logger = global.makeLogger()
+        let store: any RotatingSecretStore
+        if isPostgres {
+            store = try await openPostgres(maintenanceFor: command, logger: logger)
+        } else {
+            if let maintenanceStore, !maintenanceStore.isEmpty {
+                throw CLIFailure(status: .usage, message: "--maintenance-store is only for a postgres:// --store")
+            }
+            store = try openSQLite(create: create, logger: logger)
+        }
+        let kek = try global.kekProvider(logger: logger)
+        let previous = try global.previousKEKProviders(logger: logger)
+        return (Vault(store: store, kek: kek, previousKEKs: previous, logger: logger), logger)
+    }
+
+    private func openSQLite(create: Bool, logger: Logger) throws -> SQLiteStore {
         let path = storePath
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw CLIFailure(
@@ -40,10 +81,36 @@ struct VaultOptions: ParsableArguments {
                     atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
         }
-        let store = try SQLiteStore(path: path, logger: logger)
-        let kek = try global.kekProvider(logger: logger)
-        let previous = try global.previousKEKProviders(logger: logger)
-        return (Vault(store: store, kek: kek, previousKEKs: previous, logger: logger), logger)
+        return try SQLiteStore(path: path, logger: logger)
+    }
+
+    private func openPostgres(maintenanceFor command: String?, logger: Logger) async throws -> PostgresStore {
+        let env = ProcessInfo.processInfo.environment
+        let application = try PostgresURL(storePath, option: "--store", environment: env)
+        var maintenance: PostgresURL?
+        if let text = maintenanceStorePath {
+            guard PostgresURL.isPostgres(text) else {
+                throw CLIFailure(status: .usage, message: "--maintenance-store must be a postgres:// URL")
+            }
+            maintenance = try PostgresURL(text, option: "--maintenance-store", environment: env)
+        }
+        if let command, maintenance == nil {
+            throw CLIFailure(
+                status: .storeUnavailable,
+                message: "coffer \(command) needs the PostgreSQL maintenance role: pass --maintenance-store postgres://MAINT_USER@HOST:PORT/DB "
+                    + "(or set COFFER_MAINTENANCE_STORE); --store names the application role (docs/POSTGRES.md)")
+        }
+        if let maintenance, maintenance.schema != application.schema {
+            throw CLIFailure(
+                status: .usage,
+                message: "--store and --maintenance-store name different schemas ('\(application.schema)', '\(maintenance.schema)')")
+        }
+        let options = PostgresStore.Options(schema: application.schema, applicationRole: maintenance?.applicationRole)
+        let store = try await PostgresStore(
+            application: application.configuration(), maintenance: maintenance?.configuration(),
+            options: options, logger: logger)
+        OpenStores.register(store)
+        return store
     }
 
     /// Writes `value` as pretty JSON (with --json) or `text` otherwise, to stdout.

@@ -19,7 +19,7 @@ extension CofferCommand {
 
             func run() async throws {
                 try await Self.reportingFailures {
-                    let (vault, _) = try options.openVault()
+                    let (vault, _) = try await options.openVault(maintenanceFor: "workspace create")
                     let info = try await vault.createWorkspace(workspace)
                     try options.emit(info) { "created workspace \(info.id) (data key version \(info.primaryDataKeyVersion))" }
                 }
@@ -32,7 +32,7 @@ extension CofferCommand {
 
             func run() async throws {
                 try await Self.reportingFailures {
-                    let (vault, _) = try options.openVault()
+                    let (vault, _) = try await options.openVault(maintenanceFor: "workspace list")
                     let all = try await vault.listWorkspaces()
                     try options.emit(all) {
                         Format.table(
@@ -52,7 +52,7 @@ extension CofferCommand {
 
             func run() async throws {
                 try await Self.reportingFailures {
-                    let (vault, _) = try options.openVault()
+                    let (vault, _) = try await options.openVault()
                     let info = try await vault.workspaceInfo(workspace)
                     try options.emit(info) {
                         var lines = [

@@ -139,17 +139,22 @@ extension PostgresStore {
                 INSERT INTO \(unescaped: t.secrets) (workspace_id, name, last_version) VALUES (\(ws), \(name), 0)
                 ON CONFLICT (workspace_id, name) DO NOTHING
                 """, logger: logger)
+            // Lock the secret row first, then read the current version in a separate statement:
+            // at READ COMMITTED a statement that waited for the lock re-reads the locked row but
+            // keeps its old snapshot for everything else, so a MAX(version) computed in the same
+            // statement would miss the version the lock holder just committed (two check-and-set
+            // writers would both win). The next statement takes a fresh snapshot.
             let state = try await connection.query("""
-                SELECT s.last_version,
-                       (SELECT COALESCE(MAX(v.version), 0) FROM \(unescaped: t.versions) v
-                        WHERE v.workspace_id = s.workspace_id AND v.name = s.name)
-                FROM \(unescaped: t.secrets) s WHERE s.workspace_id = \(ws) AND s.name = \(name)
-                FOR UPDATE OF s
+                SELECT last_version FROM \(unescaped: t.secrets) WHERE workspace_id = \(ws) AND name = \(name) FOR UPDATE
                 """, logger: logger).collect()
             guard let stateRow = state.first else {
                 throw VaultError.storeCorrupted("the row of secret '\(name)' in workspace '\(ws)' vanished inside its transaction")
             }
-            let (lastRaw, currentRaw) = try stateRow.decode((Int64, Int64).self)
+            let lastRaw = try stateRow.decode(Int64.self)
+            let currentRows = try await connection.query("""
+                SELECT COALESCE(MAX(version), 0) FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name)
+                """, logger: logger).collect()
+            let currentRaw = try currentRows.first?.decode(Int64.self) ?? 0
             let last = try PostgresCoding.version(lastRaw)
             let current = try PostgresCoding.version(currentRaw)
             if let expected = request.expectedCurrentVersion, expected != current {

@@ -1,4 +1,5 @@
-// coffer-store-stress: the child process of the SQLite multi-process test.
+// coffer-store-stress: the child process of the SQLite multi-process test (and, with
+// --postgres-vault, of the PostgreSQL two-process vault test: PostgresVaultStress.swift).
 //
 //   coffer-store-stress <database> <workspace> <worker-id> <count>
 //
@@ -12,6 +13,9 @@ import Foundation
 import Logging
 
 let args = CommandLine.arguments
+if args.count > 1 && args[1] == "--postgres-vault" {
+    exit(await PostgresVaultStress.run(args))
+}
 guard args.count == 5, let count = Int(args[4]) else {
     FileHandle.standardError.write(Data("usage: coffer-store-stress <database> <workspace> <worker-id> <count>\n".utf8))
     exit(2)
