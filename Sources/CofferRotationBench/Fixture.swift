@@ -115,6 +115,16 @@ enum Fixture {
         }
     }
 
+    /// Kept secret versions of the benchmark workspace, counted on the
+    /// `secret_versions_dek` index through a separate read-only connection.
+    static func countRows(db: String) throws -> Int {
+        var config = Configuration()
+        config.readonly = true
+        return try DatabaseQueue(path: db, configuration: config).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secret_versions WHERE workspace_id = ?", arguments: [workspace]) ?? 0
+        }
+    }
+
     /// `count` indices spread over `0..<rows` (first and last included), deterministic.
     static func sample(rows: Int, count: Int) -> [Int] {
         guard rows > 0 else { return [] }
