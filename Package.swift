@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
         .executable(name: "coffer-vault-bench", targets: ["CofferVaultBench"]),
+        .executable(name: "coffer-rotation-bench", targets: ["CofferRotationBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -92,6 +93,16 @@ let package = Package(
         // Vault put/get on SQLite next to raw GRDB insert/select, in one process (BENCHMARKS.md).
         .executableTarget(
             name: "CofferVaultBench",
+            dependencies: [
+                "Coffer", "CofferCrypto", "CofferSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Re-encryption of N secrets and KEK rotation over many workspaces on SQLite (BENCHMARKS.md).
+        .executableTarget(
+            name: "CofferRotationBench",
             dependencies: [
                 "Coffer", "CofferCrypto", "CofferSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),

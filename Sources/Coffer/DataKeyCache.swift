@@ -12,6 +12,10 @@ import Synchronization
 /// - An entry is dropped when it is older than `maxAge` (by the injected clock) or has served
 ///   `maxUses` operations (the load counts as one; callers that awaited the same load share
 ///   it). A failed load is not cached: the next caller tries again.
+/// - At most `maxEntries` keys are kept: each prepared key holds locked, guard-paged memory
+///   (several memory mappings), so an unbounded cache in a process that touches many
+///   workspaces would run into the kernel's mapping limit. When a load or insert goes over the
+///   bound, expired entries go first, then the least recently used.
 final class DataKeyCache: Sendable {
     // Sendable without @unchecked: every stored property is a `let` of a Sendable type
     // (Mutex<State> is Sendable because State is; EnvelopeKey and Task are Sendable).
@@ -25,6 +29,8 @@ final class DataKeyCache: Sendable {
         var key: EnvelopeKey
         var loadedAt: Date
         var uses: Int
+        /// Value of `State.tick` at the last use, for least-recently-used eviction.
+        var lastUse: UInt64
     }
 
     private enum Slot: Sendable {
@@ -41,17 +47,42 @@ final class DataKeyCache: Sendable {
         var slots: [Key: Slot] = [:]
         var primaries: [String: Primary] = [:]
         var nextToken: UInt64 = 0
+        var tick: UInt64 = 0
     }
 
     private let state = Mutex(State())
     private let maxAge: TimeInterval
     private let maxUses: Int
+    private let maxEntries: Int
     private let now: @Sendable () -> Date
 
-    init(maxAge: Duration, maxUses: Int, now: @escaping @Sendable () -> Date) {
+    init(maxAge: Duration, maxUses: Int, maxEntries: Int = 1024, now: @escaping @Sendable () -> Date) {
         self.maxAge = maxAge.timeInterval
         self.maxUses = max(1, maxUses)
+        self.maxEntries = max(1, maxEntries)
         self.now = now
+    }
+
+    /// Stores a ready entry and enforces ``maxEntries`` (under the lock).
+    private func store(_ key: EnvelopeKey, at k: Key, loadedAt: Date, uses: Int, in s: inout State) {
+        s.tick &+= 1
+        s.slots[k] = .ready(Entry(key: key, loadedAt: loadedAt, uses: uses, lastUse: s.tick))
+        guard s.slots.count > maxEntries else { return }
+        // Over the bound: drop expired or used-up entries first, then the least recently used.
+        for (key, slot) in s.slots {
+            if case .ready(let e) = slot, e.uses >= maxUses || !isFresh(e.loadedAt, at: loadedAt) {
+                s.slots[key] = nil
+            }
+        }
+        let excess = s.slots.count - maxEntries
+        guard excess > 0 else { return }
+        let victims = s.slots.compactMap { key, slot -> (Key, UInt64)? in
+            if case .ready(let e) = slot, key != k { return (key, e.lastUse) } else { return nil }
+        }.sorted { $0.1 < $1.1 }.prefix(excess)
+        for (key, _) in victims { s.slots[key] = nil }
+        if s.primaries.count > 4 * maxEntries {
+            s.primaries = s.primaries.filter { isFresh($0.value.fetchedAt, at: loadedAt) }
+        }
     }
 
     private func isFresh(_ loadedAt: Date, at time: Date) -> Bool {
@@ -75,6 +106,8 @@ final class DataKeyCache: Sendable {
             case .ready(var entry)?:
                 if entry.uses < maxUses && isFresh(entry.loadedAt, at: time) {
                     entry.uses += 1
+                    s.tick &+= 1
+                    entry.lastUse = s.tick
                     s.slots[k] = .ready(entry)
                     return .hit(entry.key)
                 }
@@ -116,6 +149,8 @@ final class DataKeyCache: Sendable {
                 return nil
             }
             entry.uses += 1
+            s.tick &+= 1
+            entry.lastUse = s.tick
             s.slots[k] = .ready(entry)
             return entry.key
         }
@@ -128,7 +163,7 @@ final class DataKeyCache: Sendable {
         state.withLock { s in
             guard case .loading(_, let t)? = s.slots[k], t == token else { return }
             if let key {
-                s.slots[k] = .ready(Entry(key: key, loadedAt: time, uses: 1))
+                store(key, at: k, loadedAt: time, uses: 1, in: &s)
             } else {
                 s.slots[k] = nil
             }
@@ -139,7 +174,7 @@ final class DataKeyCache: Sendable {
     func insert(workspace: String, version: UInt32, key: EnvelopeKey) {
         let time = now()
         state.withLock { s in
-            s.slots[Key(workspace: workspace, version: version)] = .ready(Entry(key: key, loadedAt: time, uses: 0))
+            store(key, at: Key(workspace: workspace, version: version), loadedAt: time, uses: 0, in: &s)
         }
     }
 

@@ -46,6 +46,12 @@ public protocol RotatingSecretStore: SecretStore {
     /// secret versions are omitted).
     func dataKeyUsage(workspace: String) async throws -> [DataKeyUsage]
 
+    /// Kept secret versions (live and soft-deleted) of `workspace` per data-key version
+    /// (versions with none omitted): ``dataKeyUsage(workspace:)`` without the live/deleted
+    /// split, which a store may answer from an index alone. The re-encryption engine plans
+    /// with it. The default implementation sums ``dataKeyUsage(workspace:)``.
+    func secretVersionCounts(workspace: String) async throws -> [UInt32: Int]
+
     /// Retires every data-key version below `version`.
     /// - Throws: ``VaultError/dataKeyInUse(workspace:versions:count:)`` (nothing changes) while
     ///   any kept secret version is sealed under one of them, ``VaultError/dataKeyNotFound(workspace:version:)``
@@ -59,4 +65,16 @@ public protocol RotatingSecretStore: SecretStore {
 
     /// Sets or clears the workspace's rotation-policy override.
     func setRotationPolicy(workspace: String, _ policy: RotationPolicy?) async throws
+}
+
+extension RotatingSecretStore {
+    /// See ``RotatingSecretStore/secretVersionCounts(workspace:)``: the sum of live and
+    /// deleted versions of ``dataKeyUsage(workspace:)``.
+    public func secretVersionCounts(workspace: String) async throws -> [UInt32: Int] {
+        var counts: [UInt32: Int] = [:]
+        for usage in try await dataKeyUsage(workspace: workspace) {
+            counts[usage.dataKeyVersion, default: 0] += usage.liveSecretVersions + usage.deletedSecretVersions
+        }
+        return counts
+    }
 }

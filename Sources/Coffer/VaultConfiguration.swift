@@ -26,6 +26,12 @@ public struct VaultConfiguration: Sendable {
     /// Default 1 000 000.
     public var dataKeyCacheMaxUses: Int = 1_000_000
 
+    /// How many unwrapped data keys are cached at most (least recently used evicted first).
+    /// Each one holds locked, guard-paged memory, i.e. several kernel memory mappings, so this
+    /// bound keeps a process that serves many workspaces clear of the mapping limit
+    /// (`vm.max_map_count`, 65 530 by default). Default 1024.
+    public var dataKeyCacheMaxEntries: Int = 1024
+
     /// The clock: creation, deletion and cache-age times come from here. Inject a fixed or
     /// stepping clock in tests.
     public var now: @Sendable () -> Date = { Date() }

@@ -31,12 +31,13 @@ extension VaultCore {
         var total = 0
         for ws in workspaces {
             guard let record = try await store.workspace(ws) else { continue }
-            let usage = try await store.dataKeyUsage(workspace: ws)
-            var versions = onlyDataKeyVersions ?? Set(usage.map(\.dataKeyVersion))
+            // Counts per version only (not dataKeyUsage's live/deleted split): SQLite answers
+            // this from an index, without visiting every row.
+            let counts = try await store.secretVersionCounts(workspace: ws)
+            var versions = onlyDataKeyVersions ?? Set(counts.keys)
             versions.remove(record.primaryDataKeyVersion)
             guard !versions.isEmpty else { continue }
-            total += usage.filter { versions.contains($0.dataKeyVersion) }
-                .reduce(0) { $0 + $1.liveSecretVersions + $1.deletedSecretVersions }
+            total += versions.reduce(0) { $0 + (counts[$1] ?? 0) }
             plan.append((ws, versions))
         }
 
@@ -112,23 +113,23 @@ extension VaultCore {
 
     private func reseal(_ row: StoredSecretVersion, workspace: String, under key: EnvelopeKey, version: UInt32) async throws -> CiphertextReplacement {
         let info = row.info
-        let failure: Logger.Metadata = [
-            "workspace": "\(workspace)", "name": "\(info.name)", "version": "\(info.version)", "dek_version": "\(info.dataKeyVersion)",
-        ]
+        // Built only on failure: this runs once per re-encrypted row.
+        func failed() -> VaultError {
+            logger.warning("secret version failed authentication during re-encryption", metadata: [
+                "workspace": "\(workspace)", "name": "\(info.name)", "version": "\(info.version)", "dek_version": "\(info.dataKeyVersion)",
+            ])
+            return VaultError.authenticationFailed
+        }
         guard info.workspace == workspace,
               let header = try? CiphertextHeader(parsing: row.ciphertext), header.keyID == info.dataKeyVersion
-        else {
-            logger.warning("secret version failed authentication during re-encryption", metadata: failure)
-            throw VaultError.authenticationFailed
-        }
+        else { throw failed() }
         let oldKey = try await dataKey(workspace: workspace, version: info.dataKeyVersion)
         let context = EnvelopeContext.secret(workspace: workspace, name: info.name, version: info.version)
         let value: SecretBytes
         do {
             value = try oldKey.open(row.ciphertext, context: context)
         } catch {
-            logger.warning("secret version failed authentication during re-encryption", metadata: failure)
-            throw VaultError.authenticationFailed
+            throw failed()
         }
         let sealed = try await Self.mappingCrypto { try key.seal(value, context: context) }
         return CiphertextReplacement(

@@ -27,7 +27,8 @@ final class VaultCore: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.cache = DataKeyCache(
-            maxAge: configuration.dataKeyCacheMaxAge, maxUses: configuration.dataKeyCacheMaxUses, now: configuration.now)
+            maxAge: configuration.dataKeyCacheMaxAge, maxUses: configuration.dataKeyCacheMaxUses,
+            maxEntries: configuration.dataKeyCacheMaxEntries, now: configuration.now)
     }
 
     // MARK: Errors

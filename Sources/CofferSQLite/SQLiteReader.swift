@@ -104,7 +104,9 @@ final class SQLiteReader: @unchecked Sendable {
         }
     }
 
-    private static func decode(_ s: OpaquePointer, workspace: String, name: String) throws -> StoredSecretVersion {
+    /// Decodes ``SQLiteStore/infoColumns`` (columns 0–7) and `ciphertext` (column 8) of the
+    /// current row of `s` (also used by the re-encryption pages).
+    static func decode(_ s: OpaquePointer, workspace: String, name: String) throws -> StoredSecretVersion {
         func text(_ i: CInt) -> String? {
             guard sqlite3_column_type(s, i) != SQLITE_NULL, let p = sqlite3_column_text(s, i) else { return nil }
             return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)

@@ -37,6 +37,30 @@ struct DataKeyCacheTests {
         withExtendedLifetime(f) {}
     }
 
+    @Test("the cache keeps at most dataKeyCacheMaxEntries keys, evicting the least recently used")
+    func boundedEntries() async throws {
+        let f = try VaultFixture()
+        for ws in ["a", "b", "c"] {
+            try await f.vault.createWorkspace(ws)
+            try await f.vault.workspace(ws).put("s", value: bytes("value-\(ws)"))
+        }
+        let counting = CountingKEK(f.kek)
+        let vault = f.freshVault(kek: counting) { $0.dataKeyCacheMaxEntries = 2 }
+        func read(_ ws: String) async throws -> String { text(try await vault.workspace(ws).get("s").value) }
+        #expect(try await read("a") == "value-a")
+        #expect(try await read("b") == "value-b")
+        #expect(counting.unwrapCount == 2)
+        #expect(try await read("a") == "value-a")      // a is now more recent than b
+        #expect(counting.unwrapCount == 2)
+        #expect(try await read("c") == "value-c")      // over the bound: b (least recent) goes
+        #expect(counting.unwrapCount == 3)
+        #expect(try await read("a") == "value-a")      // still cached
+        #expect(counting.unwrapCount == 3)
+        #expect(try await read("b") == "value-b")      // evicted: unwrapped again
+        #expect(counting.unwrapCount == 4)
+        withExtendedLifetime(f) {}
+    }
+
     @Test("entries expire after the max age, by the injected clock")
     func maxAge() async throws {
         let (f, vault, counting) = try await Self.coldVault { $0.dataKeyCacheMaxAge = .seconds(60) }
