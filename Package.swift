@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
         .executable(name: "coffer-vault-bench", targets: ["CofferVaultBench"]),
         .executable(name: "coffer-rotation-bench", targets: ["CofferRotationBench"]),
+        .executable(name: "coffer-postgres-bench", targets: ["CofferPostgresBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -106,6 +107,17 @@ let package = Package(
             dependencies: [
                 "Coffer", "CofferCrypto", "CofferSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Vault put/get on PostgreSQL next to raw PostgresNIO insert/select, in one process, single
+        // connection and at concurrency 16 (BENCHMARKS.md).
+        .executableTarget(
+            name: "CofferPostgresBench",
+            dependencies: [
+                "Coffer", "CofferCrypto", "CofferPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -129,16 +129,19 @@ extension PostgresStore {
         let limit = request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }
         let t = tables
         return try await transaction(.application, .workspace(ws), operation: "writing a secret") { connection in
-            let workspaceRows = try await connection.query(
-                "SELECT min_dek_version FROM \(unescaped: t.workspaces) WHERE id = \(ws) FOR SHARE", logger: logger
-            ).collect()
+            // One round trip: lock the workspace row (shared), then create the secret's row if
+            // needed. The INSERT reads the locked row, so it runs after the lock and inserts
+            // nothing when the workspace does not exist (no row comes back then).
+            let workspaceRows = try await connection.query("""
+                WITH w AS (SELECT min_dek_version FROM \(unescaped: t.workspaces) WHERE id = \(ws) FOR SHARE),
+                     s AS (INSERT INTO \(unescaped: t.secrets) (workspace_id, name, last_version)
+                           SELECT \(ws), \(name), 0 FROM w
+                           ON CONFLICT (workspace_id, name) DO NOTHING)
+                SELECT min_dek_version FROM w
+                """, logger: logger).collect()
             guard let workspaceRow = workspaceRows.first else { throw VaultError.workspaceNotFound(ws) }
             let minimum = try workspaceRow.decode(Int64.self)
 
-            try await connection.query("""
-                INSERT INTO \(unescaped: t.secrets) (workspace_id, name, last_version) VALUES (\(ws), \(name), 0)
-                ON CONFLICT (workspace_id, name) DO NOTHING
-                """, logger: logger)
             // Lock the secret row first, then read the current version in a separate statement:
             // at READ COMMITTED a statement that waited for the lock re-reads the locked row but
             // keeps its old snapshot for everything else, so a MAX(version) computed in the same
@@ -177,14 +180,15 @@ extension PostgresStore {
                         ORDER BY version DESC LIMIT 1 OFFSET \(Int64(maxVersions - 1)))
                     """, logger: logger)
             }
+            // One round trip: the new version's row and the secret's last_version (its row is
+            // already locked by this transaction).
             try await connection.query("""
-                INSERT INTO \(unescaped: t.versions)
-                    (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
-                VALUES (\(ws), \(name), \(Int64(version)), \(dek), \(PostgresCoding.bytes(ciphertext)),
-                        \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
-                        \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now)))
-                """, logger: logger)
-            try await connection.query("""
+                WITH v AS (
+                    INSERT INTO \(unescaped: t.versions)
+                        (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+                    VALUES (\(ws), \(name), \(Int64(version)), \(dek), \(PostgresCoding.bytes(ciphertext)),
+                            \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
+                            \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now))))
                 UPDATE \(unescaped: t.secrets) SET last_version = \(Int64(version)) WHERE workspace_id = \(ws) AND name = \(name)
                 """, logger: logger)
             return SecretVersionInfo(

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Per-round figures of one benchmark row (ns per operation), with the statistics the report
+/// prints.
+struct Samples {
+    var name: String
+    var rounds: [Double] = []
+    /// Process CPU time per operation, per round.
+    var cpu: [Double] = []
+
+    mutating func record(_ wall: Double, cpu cpuTime: Double) {
+        rounds.append(wall)
+        cpu.append(cpuTime)
+    }
+
+    var median: Double { Self.median(rounds) }
+    var min: Double { rounds.min() ?? .nan }
+    var max: Double { rounds.max() ?? .nan }
+
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let s = values.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// Monotonic time in nanoseconds.
+    @inline(__always)
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
+    }
+
+    /// CPU time of this process in nanoseconds (time the machine's other load took is not in it).
+    static func cpuNow() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
+    }
+}
