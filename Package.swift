@@ -95,12 +95,14 @@ let package = Package(
         .executableTarget(
             name: "CofferVaultBench",
             dependencies: [
-                "Coffer", "CofferCrypto", "CofferSQLite",
+                "CofferBenchSupport", "Coffer", "CofferCrypto", "CofferSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
+        // Timing statistics shared by the vault benches.
+        .target(name: "CofferBenchSupport", swiftSettings: strict),
         // Re-encryption of N secrets and KEK rotation over many workspaces on SQLite (BENCHMARKS.md).
         .executableTarget(
             name: "CofferRotationBench",
@@ -116,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "CofferPostgresBench",
             dependencies: [
-                "Coffer", "CofferCrypto", "CofferPostgres",
+                "CofferBenchSupport", "Coffer", "CofferCrypto", "CofferPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -11,7 +11,7 @@ import PostgresNIO
 /// - sealed values and wrapped keys are `bytea`;
 /// - labels are `jsonb` objects of strings (sent and read as text);
 /// - KEK identifiers are their text form `kek-…`.
-enum PostgresCoding {
+enum PostgresCoding: StoreColumnCoding {
     static func micros(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
@@ -26,36 +26,6 @@ enum PostgresCoding {
 
     static func bytes(_ buffer: ByteBuffer) -> [UInt8] {
         Array(buffer.readableBytesView)
-    }
-
-    static func labelsJSON(_ labels: [String: String]) throws -> String {
-        if labels.isEmpty { return "{}" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(labels), as: UTF8.self)
-    }
-
-    static func labels(json: String) throws -> [String: String] {
-        if json == "{}" { return [:] }
-        do {
-            return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
-        } catch {
-            throw VaultError.storeCorrupted("labels column does not hold a JSON object of strings")
-        }
-    }
-
-    static func kind(_ text: String) throws -> SecretKind {
-        guard let kind = SecretKind(rawValue: text) else {
-            throw VaultError.storeCorrupted("unknown secret kind '\(text)' (written by a newer Coffer?)")
-        }
-        return kind
-    }
-
-    static func version(_ value: Int64) throws -> UInt32 {
-        guard let v = UInt32(exactly: value) else {
-            throw VaultError.storeCorrupted("version number \(value) is out of range")
-        }
-        return v
     }
 
     static func count(_ value: Int64, what: String) throws -> UInt64 {

@@ -1,3 +1,4 @@
+import CofferBenchSupport
 import Foundation
 
 /// What one run measured, printed as a table or as JSON.

@@ -1,3 +1,4 @@
+import CofferBenchSupport
 import Coffer
 import CofferCrypto
 import CofferPostgres

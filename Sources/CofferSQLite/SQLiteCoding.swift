@@ -9,7 +9,7 @@ import GRDB
 /// - Labels are a JSON object with sorted keys (`TEXT`, `'{}'` when empty), queryable with
 ///   SQLite's JSON functions.
 /// - KEK identifiers are their text form `kek-…`.
-enum SQLiteCoding {
+enum SQLiteCoding: StoreColumnCoding {
     static func micros(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
@@ -25,36 +25,6 @@ enum SQLiteCoding {
     static func optionalDate(_ row: Row, _ index: Int) -> Date? {
         let v: Int64? = row[index]
         return v.map { date(micros: $0) }
-    }
-
-    static func labelsJSON(_ labels: [String: String]) throws -> String {
-        if labels.isEmpty { return "{}" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(labels), as: UTF8.self)
-    }
-
-    static func labels(json: String) throws -> [String: String] {
-        if json == "{}" { return [:] }
-        do {
-            return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
-        } catch {
-            throw VaultError.storeCorrupted("labels column does not hold a JSON object of strings")
-        }
-    }
-
-    static func kind(_ text: String) throws -> SecretKind {
-        guard let kind = SecretKind(rawValue: text) else {
-            throw VaultError.storeCorrupted("unknown secret kind '\(text)' (written by a newer Coffer?)")
-        }
-        return kind
-    }
-
-    static func version(_ value: Int64) throws -> UInt32 {
-        guard let v = UInt32(exactly: value) else {
-            throw VaultError.storeCorrupted("version number \(value) is out of range")
-        }
-        return v
     }
 
     static func bytes(_ row: Row, _ index: Int) throws -> [UInt8] {

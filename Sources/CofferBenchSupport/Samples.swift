@@ -6,22 +6,24 @@ import Darwin
 
 /// Per-round figures of one benchmark row (ns per operation), with the statistics the report
 /// prints.
-struct Samples {
-    var name: String
-    var rounds: [Double] = []
+public struct Samples: Sendable {
+    public var name: String
+    public var rounds: [Double] = []
     /// Process CPU time per operation, per round.
-    var cpu: [Double] = []
+    public var cpu: [Double] = []
 
-    mutating func record(_ wall: Double, cpu cpuTime: Double) {
+    public init(name: String) { self.name = name }
+
+    public mutating func record(_ wall: Double, cpu cpuTime: Double) {
         rounds.append(wall)
         cpu.append(cpuTime)
     }
 
-    var median: Double { Self.median(rounds) }
-    var min: Double { rounds.min() ?? .nan }
-    var max: Double { rounds.max() ?? .nan }
+    public var median: Double { Self.median(rounds) }
+    public var min: Double { rounds.min() ?? .nan }
+    public var max: Double { rounds.max() ?? .nan }
 
-    static func median(_ values: [Double]) -> Double {
+    public static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return .nan }
         let s = values.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
@@ -29,14 +31,14 @@ struct Samples {
 
     /// Monotonic time in nanoseconds.
     @inline(__always)
-    static func now() -> Double {
+    public static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
     }
 
     /// CPU time of this process in nanoseconds (time the machine's other load took is not in it).
-    static func cpuNow() -> Double {
+    public static func cpuNow() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
         return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
