@@ -40,6 +40,11 @@ run list acme
 run history acme github/token
 run workspace show acme
 
+echo "== key rotation: new data key, move old values to it, census"
+run rotate acme
+run reencrypt acme
+run status acme
+
 echo "== check-and-set: a stale writer is refused (exit 75)"
 set +e
 printf 'stale' | "$COFFER" put acme github/token --expect-version 1; echo "exit status: $?"
