@@ -22,16 +22,7 @@ final class RawBaseline: Sendable {
         "SELECT ciphertext FROM raw_versions WHERE workspace_id = ? AND name = ? AND version = ?"
 
     init(path: String) throws {
-        var config = Configuration()
-        config.label = "bench.raw"
-        config.foreignKeysEnabled = true
-        config.busyMode = .timeout(5)
-        config.maximumReaderCount = 5
-        config.journalMode = .wal
-        pool = try DatabasePool(path: path, configuration: config)
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
+        pool = try BenchPool.open(path: path, label: "bench.raw")
         try pool.write { db in
             try db.execute(sql: """
                 CREATE TABLE raw_versions (

@@ -12,16 +12,7 @@ final class RawStoreSchema: Sendable {
     let workspace = "bench"
 
     init(path: String) throws {
-        var config = Configuration()
-        config.label = "bench.raw-store-schema"
-        config.foreignKeysEnabled = true
-        config.busyMode = .timeout(5)
-        config.maximumReaderCount = 5
-        config.journalMode = .wal
-        pool = try DatabasePool(path: path, configuration: config)
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
+        pool = try BenchPool.open(path: path, label: "bench.raw-store-schema")
         try pool.write { db in
             try db.execute(sql: """
                 CREATE TABLE workspaces (
