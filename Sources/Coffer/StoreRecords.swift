@@ -13,16 +13,33 @@ public struct WorkspaceRecord: Sendable, Hashable, Codable {
     public var minimumDecryptionVersion: UInt32
     /// This workspace's override of the vault's rotation policy (nil fields: vault default).
     public var rotationPolicy: RotationPolicy?
+    /// The workspace's key generation: 32 lowercase hex characters, random, chosen when the
+    /// workspace is created and replaced by a fresh random value when it is shredded. Every
+    /// data key of the workspace is wrapped bound to `"<id>#<keyGeneration>"` (see
+    /// ``DataKeyRecord/wrapBinding``), so data-key rows put back from a backup taken before a
+    /// shred no longer unwrap. Nil for workspaces created before key generations existed
+    /// (their data keys are bound to the bare id).
+    public var keyGeneration: String?
+    /// When the workspace was soft-deleted, or nil. A deleted workspace has no readable or
+    /// writable secrets until it is undeleted (within the grace period) or shredded.
+    public var deletedAt: Date?
+    /// When the workspace was crypto-shredded, or nil. A shredded workspace is a tombstone: it
+    /// keeps only its id, dates and new key generation; its id cannot be used again.
+    public var shreddedAt: Date?
 
     public init(
         id: String, createdAt: Date, primaryDataKeyVersion: UInt32,
-        minimumDecryptionVersion: UInt32 = 1, rotationPolicy: RotationPolicy? = nil
+        minimumDecryptionVersion: UInt32 = 1, rotationPolicy: RotationPolicy? = nil,
+        keyGeneration: String? = nil, deletedAt: Date? = nil, shreddedAt: Date? = nil
     ) {
         self.id = id
         self.createdAt = createdAt
         self.primaryDataKeyVersion = primaryDataKeyVersion
         self.minimumDecryptionVersion = minimumDecryptionVersion
         self.rotationPolicy = rotationPolicy
+        self.keyGeneration = keyGeneration
+        self.deletedAt = deletedAt
+        self.shreddedAt = shreddedAt
     }
 }
 
@@ -36,13 +53,32 @@ public struct DataKeyRecord: Sendable, Hashable {
     public var createdAt: Date
     /// How many values this key has sealed (puts and re-encryptions), kept exact in the store.
     public var encryptionCount: UInt64
+    /// The ``WorkspaceRecord/keyGeneration`` of the workspace row *as it is now*. Stores never
+    /// store this with the data key: they fill it in when reading (a join with the workspace
+    /// row) and ignore it when writing, so that a data-key row copied back from an old backup
+    /// is read with the current generation and fails to unwrap.
+    public var keyGeneration: String?
 
-    public init(workspace: String, version: UInt32, wrapped: WrappedDataKey, createdAt: Date, encryptionCount: UInt64 = 0) {
+    public init(
+        workspace: String, version: UInt32, wrapped: WrappedDataKey, createdAt: Date, encryptionCount: UInt64 = 0,
+        keyGeneration: String? = nil
+    ) {
         self.workspace = workspace
         self.version = version
         self.wrapped = wrapped
         self.createdAt = createdAt
         self.encryptionCount = encryptionCount
+        self.keyGeneration = keyGeneration
+    }
+
+    /// The string a KEK provider binds this data key to (its `workspace` argument):
+    /// `"<workspace>#<keyGeneration>"`, or the bare workspace id when there is no generation.
+    public var wrapBinding: String { Self.wrapBinding(workspace: workspace, keyGeneration: keyGeneration) }
+
+    /// See ``wrapBinding``. `#` cannot occur in a workspace id, so bindings never collide.
+    public static func wrapBinding(workspace: String, keyGeneration: String?) -> String {
+        guard let keyGeneration else { return workspace }
+        return workspace + "#" + keyGeneration
     }
 }
 

@@ -10,6 +10,16 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidName(String)
     /// No workspace with this id.
     case workspaceNotFound(String)
+    /// The workspace is soft-deleted: undelete it (within the grace period) to use it again.
+    case workspaceDeleted(String)
+    /// The workspace was crypto-shredded: its data keys are destroyed and its id is retired.
+    case workspaceShredded(String)
+    /// The soft-deleted version is past the retention grace period: it can no longer be
+    /// undeleted and will be removed by the next purge.
+    case retentionExpired(workspace: String, name: String, version: UInt32)
+    /// An export, import file or bundle is malformed (not a damaged ciphertext: that is
+    /// ``authenticationFailed``); the text says what is wrong, never a value.
+    case invalidImport(String)
     /// A workspace with this id already exists.
     case workspaceExists(String)
     /// No secret with this name in the workspace (or every version was purged).
@@ -67,6 +77,13 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidName(let why): return "invalid name: \(why)"
         case .workspaceNotFound(let ws): return "workspace '\(ws)' does not exist; create it with: coffer workspace create \(ws)"
         case .workspaceExists(let ws): return "workspace '\(ws)' already exists"
+        case .workspaceDeleted(let ws):
+            return "workspace '\(ws)' is deleted; restore it within the grace period with: coffer workspace undelete \(ws)"
+        case .workspaceShredded(let ws):
+            return "workspace '\(ws)' was shredded: its data keys are destroyed and its secrets can never be read; the id cannot be reused"
+        case .retentionExpired(let ws, let name, let v):
+            return "version \(v) of secret '\(name)' in workspace '\(ws)' was deleted longer ago than the retention grace period; it can no longer be restored"
+        case .invalidImport(let why): return "invalid import: \(why); nothing was written"
         case .secretNotFound(let ws, let name): return "secret '\(name)' does not exist in workspace '\(ws)'"
         case .versionNotFound(let ws, let name, let v):
             return "secret '\(name)' in workspace '\(ws)' has no version \(v); see: coffer history \(ws) \(name)"
