@@ -45,6 +45,18 @@ public struct VaultConfiguration: Sendable {
     /// the count limit still refuses writes past it.
     public var rotationPolicy: RotationPolicy = .standard
 
+    /// How long soft-deleted secret versions and soft-deleted workspaces are kept, restorable,
+    /// before ``Vault/purge(batchSize:)`` removes them for good (versions) or crypto-shreds them
+    /// (workspaces). Default 30 days.
+    public var deletionGracePeriod: Duration = .seconds(30 * 86_400)
+
+    /// The audit log: on by default (with a store that conforms to ``LifecycleSecretStore``).
+    public var audit: AuditConfiguration = .init()
+
+    /// The actor recorded in audit records when the caller names none (see
+    /// ``Vault/acting(as:)`` and ``Vault/workspace(_:actor:)``). Default `unspecified`.
+    public var defaultActor: String = "unspecified"
+
     /// The defaults described on each property.
     public init() {}
 }

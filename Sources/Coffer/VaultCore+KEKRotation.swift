@@ -41,8 +41,8 @@ extension VaultCore {
                             + "which is neither the new KEK nor a configured one; pass that KEK with --kek or --previous-kek and run the rotation again")
                 }
                 let wrapped = try await Self.mappingCrypto {
-                    let dek = try await provider.unwrap(row.wrapped, workspace: row.workspace, dataKeyVersion: row.version)
-                    return try await newKEK.wrap(dek, workspace: row.workspace, dataKeyVersion: row.version)
+                    let dek = try await provider.unwrap(row.wrapped, workspace: row.wrapBinding, dataKeyVersion: row.version)
+                    return try await newKEK.wrap(dek, workspace: row.wrapBinding, dataKeyVersion: row.version)
                 }
                 rewraps.append(DataKeyRewrap(workspace: row.workspace, version: row.version, expectedKEKID: row.wrapped.kekID, wrapped: wrapped))
             }

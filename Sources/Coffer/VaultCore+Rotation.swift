@@ -114,9 +114,13 @@ extension VaultCore {
     func rotatePrimary(workspace: String, expectedPrimary: UInt32, reason: String) async throws -> UInt32 {
         let store = try rotatingStore()
         let next = expectedPrimary + 1
+        guard let owner = try await store.workspace(workspace) else { throw VaultError.workspaceNotFound(workspace) }
+        if owner.shreddedAt != nil { throw VaultError.workspaceShredded(workspace) }
+        if owner.deletedAt != nil { throw VaultError.workspaceDeleted(workspace) }
+        let binding = DataKeyRecord.wrapBinding(workspace: workspace, keyGeneration: owner.keyGeneration)
         let dek = SymmetricKey.generate()
         let (wrapped, prepared) = try await Self.mappingCrypto {
-            (try await kek.wrap(dek, workspace: workspace, dataKeyVersion: next), try EnvelopeKey(dek, id: next))
+            (try await kek.wrap(dek, workspace: binding, dataKeyVersion: next), try EnvelopeKey(dek, id: next))
         }
         let record = DataKeyRecord(workspace: workspace, version: next, wrapped: wrapped, createdAt: configuration.now())
         rotation.invalidate(workspace)

@@ -15,6 +15,10 @@ final class VaultCore: Sendable {
     let logger: Logger
     let cache: DataKeyCache
     let rotation: RotationGate
+    /// The audit MAC keys; nil when the store keeps no audit log (not a ``LifecycleSecretStore``).
+    let auditKeyring: AuditKeyring?
+    /// The audit writer; nil when auditing is off or the store keeps no audit log.
+    let audit: AuditLog?
 
     init(
         store: any SecretStore, kek: any KeyEncryptionKeyProvider, previousKEKs: [any KeyEncryptionKeyProvider] = [],
@@ -29,6 +33,15 @@ final class VaultCore: Sendable {
         self.cache = DataKeyCache(
             maxAge: configuration.dataKeyCacheMaxAge, maxUses: configuration.dataKeyCacheMaxUses,
             maxEntries: configuration.dataKeyCacheMaxEntries, now: configuration.now)
+        if let lifecycle = store as? any LifecycleSecretStore {
+            let keyring = AuditKeyring(kek: kek, previousKEKs: previousKEKs, now: configuration.now)
+            self.auditKeyring = keyring
+            self.audit = configuration.audit.enabled
+                ? AuditLog(store: lifecycle, keyring: keyring, configuration: configuration.audit, logger: logger) : nil
+        } else {
+            self.auditKeyring = nil
+            self.audit = nil
+        }
     }
 
     // MARK: Errors
@@ -77,7 +90,7 @@ final class VaultCore: Sendable {
         try await checkNotRetired(workspace: workspace, version: version)
         let provider = try await unwrappingProvider(for: record)
         let key = try await Self.mappingCrypto {
-            let dek = try await provider.unwrap(record.wrapped, workspace: workspace, dataKeyVersion: version)
+            let dek = try await provider.unwrap(record.wrapped, workspace: record.wrapBinding, dataKeyVersion: version)
             return try EnvelopeKey(dek, id: version)
         }
         logger.debug("unwrapped data key", metadata: ["workspace": "\(workspace)", "dek_version": "\(version)", "kek": "\(record.wrapped.kekID)"])
@@ -90,11 +103,13 @@ final class VaultCore: Sendable {
         try Self.validateWorkspace(id)
         let version: UInt32 = 1
         let dek = SymmetricKey.generate()
+        let generation = try await Self.mappingCrypto { try RandomToken.hex(byteCount: 16) }
+        let binding = DataKeyRecord.wrapBinding(workspace: id, keyGeneration: generation)
         let (wrapped, prepared) = try await Self.mappingCrypto {
-            (try await kek.wrap(dek, workspace: id, dataKeyVersion: version), try EnvelopeKey(dek, id: version))
+            (try await kek.wrap(dek, workspace: binding, dataKeyVersion: version), try EnvelopeKey(dek, id: version))
         }
         let now = configuration.now()
-        let record = WorkspaceRecord(id: id, createdAt: now, primaryDataKeyVersion: version)
+        let record = WorkspaceRecord(id: id, createdAt: now, primaryDataKeyVersion: version, keyGeneration: generation)
         try await store.createWorkspace(record, firstDataKey: DataKeyRecord(workspace: id, version: version, wrapped: wrapped, createdAt: now))
         cache.insert(workspace: id, version: version, key: prepared)
         cache.setPrimaryVersion(version, of: id)
@@ -115,10 +130,13 @@ final class VaultCore: Sendable {
             secretCount: secrets.filter { $0.liveVersionCount > 0 }.count)
     }
 
-    /// Throws ``VaultError/workspaceNotFound(_:)`` when `id` does not exist.
+    /// Throws ``VaultError/workspaceNotFound(_:)`` when `id` does not exist,
+    /// ``VaultError/workspaceDeleted(_:)`` or ``VaultError/workspaceShredded(_:)`` when it
+    /// cannot be used. Always asks the store: it runs only where an answer came back empty.
     func requireWorkspace(_ id: String) async throws {
-        if cache.primaryVersion(of: id) != nil { return }
         guard let record = try await store.workspace(id) else { throw VaultError.workspaceNotFound(id) }
+        if record.shreddedAt != nil { throw VaultError.workspaceShredded(id) }
+        if record.deletedAt != nil { throw VaultError.workspaceDeleted(id) }
         cache.setPrimaryVersion(record.primaryDataKeyVersion, of: id)
     }
 
