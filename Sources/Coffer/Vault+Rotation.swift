@@ -41,7 +41,10 @@ extension Vault {
         to newKEK: any KeyEncryptionKeyProvider, batchSize: Int = 100,
         progress: (@Sendable (KEKRotationProgress) -> Void)? = nil
     ) async throws -> KEKRotationProgress {
-        try await core.rotateKEK(to: newKEK, batchSize: batchSize, progress: progress)
+        try await core.audited(.rotateKEK, actor: actor, workspace: nil, version: nil) {
+            try await core.rotateKEK(to: newKEK, batchSize: batchSize, progress: progress)
+    
+        } describe: { r in (nil, "\(r.rewrapped) keys rewrapped, finished: \(r.finished)") }
     }
 
     /// Creates a new data-key version for `workspace`, wrapped by the vault's KEK, and makes it
@@ -51,10 +54,13 @@ extension Vault {
     /// - Throws: ``VaultError/workspaceNotFound(_:)``, ``VaultError/invalidName(_:)``.
     @discardableResult
     public func rotateDataKey(workspace: String) async throws -> UInt32 {
-        try VaultCore.validateWorkspace(workspace)
-        let store = try core.rotatingStore()
-        guard let record = try await store.workspace(workspace) else { throw VaultError.workspaceNotFound(workspace) }
-        return try await core.rotatePrimary(workspace: workspace, expectedPrimary: record.primaryDataKeyVersion, reason: "operator")
+        try await core.audited(.rotateDataKey, actor: actor, workspace: workspace, version: nil) {
+            try VaultCore.validateWorkspace(workspace)
+            let store = try core.rotatingStore()
+            guard let record = try await store.workspace(workspace) else { throw VaultError.workspaceNotFound(workspace) }
+            return try await core.rotatePrimary(workspace: workspace, expectedPrimary: record.primaryDataKeyVersion, reason: "operator")
+    
+        } describe: { v in (v, nil) }
     }
 
     /// Retires every data-key version of `workspace` below `version` (sets the minimum
@@ -66,12 +72,15 @@ extension Vault {
     /// - Throws: ``VaultError/dataKeyInUse(workspace:versions:count:)``,
     ///   ``VaultError/dataKeyNotFound(workspace:version:)`` when `version` is above the primary.
     public func retireDataKeys(workspace: String, below version: UInt32) async throws {
-        try VaultCore.validateWorkspace(workspace)
-        let store = try core.rotatingStore()
-        try await store.setMinimumDecryptionVersion(workspace: workspace, version)
-        core.cache.removeWorkspace(workspace)
-        core.rotation.invalidate(workspace)
-        core.logger.notice("retired data keys", metadata: ["workspace": "\(workspace)", "below": "\(version)"])
+        try await core.audited(.retireDataKeys, actor: actor, workspace: workspace, version: version) {
+            try VaultCore.validateWorkspace(workspace)
+            let store = try core.rotatingStore()
+            try await store.setMinimumDecryptionVersion(workspace: workspace, version)
+            core.cache.removeWorkspace(workspace)
+            core.rotation.invalidate(workspace)
+            core.logger.notice("retired data keys", metadata: ["workspace": "\(workspace)", "below": "\(version)"])
+    
+        }
     }
 
     /// Compromise response for data-key `version` of `workspace`: rotates first if it is the
@@ -88,32 +97,35 @@ extension Vault {
     public func revokeDataKey(
         workspace: String, version: UInt32, progress: (@Sendable (ReencryptionProgress) -> Void)? = nil
     ) async throws -> ReencryptionProgress {
-        try VaultCore.validateWorkspace(workspace)
-        let store = try core.rotatingStore()
-        guard let record = try await store.workspace(workspace) else { throw VaultError.workspaceNotFound(workspace) }
-        guard try await store.dataKeys(workspace: workspace).contains(where: { $0.version == version }) else {
-            throw VaultError.dataKeyNotFound(workspace: workspace, version: version)
-        }
-        if record.primaryDataKeyVersion == version {
-            try await core.rotatePrimary(workspace: workspace, expectedPrimary: version, reason: "revoke")
-        }
-        var attempt = 0
-        while true {
-            attempt += 1
-            let report = try await core.reencrypt(
-                workspace: workspace, onlyDataKeyVersions: [version], batchSize: 100, ratePerSecond: nil, progress: progress)
-            do {
-                try await store.destroyDataKey(workspace: workspace, version: version)
-                core.cache.removeWorkspace(workspace)
-                core.rotation.invalidate(workspace)
-                core.logger.notice("revoked data key", metadata: [
-                    "workspace": "\(workspace)", "dek_version": "\(version)", "reencrypted": "\(report.reencrypted)",
-                ])
-                return report
-            } catch VaultError.dataKeyInUse where attempt < 3 {
-                continue
+        try await core.audited(.revokeDataKey, actor: actor, workspace: workspace, version: version) {
+            try VaultCore.validateWorkspace(workspace)
+            let store = try core.rotatingStore()
+            guard let record = try await store.workspace(workspace) else { throw VaultError.workspaceNotFound(workspace) }
+            guard try await store.dataKeys(workspace: workspace).contains(where: { $0.version == version }) else {
+                throw VaultError.dataKeyNotFound(workspace: workspace, version: version)
             }
-        }
+            if record.primaryDataKeyVersion == version {
+                try await core.rotatePrimary(workspace: workspace, expectedPrimary: version, reason: "revoke")
+            }
+            var attempt = 0
+            while true {
+                attempt += 1
+                let report = try await core.reencrypt(
+                    workspace: workspace, onlyDataKeyVersions: [version], batchSize: 100, ratePerSecond: nil, progress: progress)
+                do {
+                    try await store.destroyDataKey(workspace: workspace, version: version)
+                    core.cache.removeWorkspace(workspace)
+                    core.rotation.invalidate(workspace)
+                    core.logger.notice("revoked data key", metadata: [
+                        "workspace": "\(workspace)", "dek_version": "\(version)", "reencrypted": "\(report.reencrypted)",
+                    ])
+                    return report
+                } catch VaultError.dataKeyInUse where attempt < 3 {
+                    continue
+                }
+            }
+    
+        } describe: { r in (nil, "\(r.reencrypted) re-encrypted") }
     }
 
     /// Re-seals stored values under their workspace's primary data key: every kept secret
@@ -135,9 +147,12 @@ extension Vault {
         workspace: String? = nil, onlyDataKeyVersions: Set<UInt32>? = nil, batchSize: Int = 100, ratePerSecond: Double? = nil,
         progress: (@Sendable (ReencryptionProgress) -> Void)? = nil
     ) async throws -> ReencryptionProgress {
-        try await core.reencrypt(
-            workspace: workspace, onlyDataKeyVersions: onlyDataKeyVersions, batchSize: batchSize,
-            ratePerSecond: ratePerSecond, progress: progress)
+        try await core.audited(.reencrypt, actor: actor, workspace: workspace, version: nil) {
+            try await core.reencrypt(
+                workspace: workspace, onlyDataKeyVersions: onlyDataKeyVersions, batchSize: batchSize,
+                ratePerSecond: ratePerSecond, progress: progress)
+    
+        } describe: { r in (nil, "\(r.reencrypted) re-encrypted") }
     }
 
     /// The census: KEKs in use and, per workspace (or only `workspace`), data-key versions
@@ -152,10 +167,13 @@ extension Vault {
     /// - Throws: ``VaultError/invalidValue(_:)`` for a non-positive age or an encryption limit
     ///   outside 1...2^32, ``VaultError/workspaceNotFound(_:)``.
     public func setRotationPolicy(workspace: String, _ policy: RotationPolicy?) async throws {
-        try VaultCore.validateWorkspace(workspace)
-        if let problem = policy?.problem { throw VaultError.invalidValue(problem) }
-        let store = try core.rotatingStore()
-        try await store.setRotationPolicy(workspace: workspace, policy)
-        core.rotation.invalidate(workspace)
+        try await core.audited(.setPolicy, actor: actor, workspace: workspace, version: nil) {
+            try VaultCore.validateWorkspace(workspace)
+            if let problem = policy?.problem { throw VaultError.invalidValue(problem) }
+            let store = try core.rotatingStore()
+            try await store.setRotationPolicy(workspace: workspace, policy)
+            core.rotation.invalidate(workspace)
+    
+        }
     }
 }

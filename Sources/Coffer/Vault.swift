@@ -19,8 +19,10 @@ public import Logging
 /// from any number of tasks at once. It logs workspace ids, secret names and version numbers,
 /// never values or keys.
 public final class Vault: Sendable {
-    // Sendable without @unchecked: the only property is a `let` of a Sendable type.
+    // Sendable without @unchecked: both properties are `let`s of Sendable types.
     let core: VaultCore
+    /// The identity recorded as the actor of this vault's operations in the audit log.
+    public let actor: String
 
     /// Creates a vault over `store`, wrapping and unwrapping data keys with `kek`.
     ///
@@ -34,6 +36,18 @@ public final class Vault: Sendable {
         configuration: VaultConfiguration = .init(), logger: Logger
     ) {
         self.core = VaultCore(store: store, kek: kek, previousKEKs: previousKEKs, configuration: configuration, logger: logger)
+        self.actor = configuration.defaultActor
+    }
+
+    private init(core: VaultCore, actor: String) {
+        self.core = core
+        self.actor = actor
+    }
+
+    /// This vault (same store, keys, caches and audit log) recording `actor` as the identity
+    /// behind every operation made through it, e.g. `svc-billing` or `ops:alice`.
+    public func acting(as actor: String) -> Vault {
+        Vault(core: core, actor: actor)
     }
 
     /// Creates workspace `id` with a fresh data key (version 1) wrapped under the KEK.
@@ -41,7 +55,7 @@ public final class Vault: Sendable {
     ///   ``VaultError/keyUnavailable(_:)``, store errors.
     @discardableResult
     public func createWorkspace(_ id: String) async throws -> WorkspaceInfo {
-        try await core.createWorkspace(id)
+        try await core.audited(.createWorkspace, actor: actor, workspace: id) { try await core.createWorkspace(id) }
     }
 
     /// Every workspace, ordered by id.
@@ -58,9 +72,11 @@ public final class Vault: Sendable {
     /// The scope through which workspace `id`'s secrets are read and written. Only checks the
     /// id's form; a workspace that does not exist fails on first use with
     /// ``VaultError/workspaceNotFound(_:)``.
+    /// - Parameter actor: the identity recorded in the audit log for operations through this
+    ///   scope; nil: the vault's ``actor``.
     /// - Throws: ``VaultError/invalidName(_:)``.
-    public func workspace(_ id: String) throws -> WorkspaceScope {
+    public func workspace(_ id: String, actor: String? = nil) throws -> WorkspaceScope {
         try VaultCore.validateWorkspace(id)
-        return WorkspaceScope(id: id, core: core)
+        return WorkspaceScope(id: id, actor: actor ?? self.actor, core: core)
     }
 }

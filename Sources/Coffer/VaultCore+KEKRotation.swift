@@ -57,8 +57,14 @@ extension VaultCore {
                 throw VaultError.storeCorrupted("the store keeps returning data keys it does not re-wrap; KEK rotation stopped")
             }
         }
+        // The audit MAC keys are wrapped by the KEK too.
+        var auditKeysLeft = false
+        if let keyring = auditKeyring, let lifecycle = store as? any LifecycleSecretStore {
+            report.rewrapped += try await keyring.rewrap(to: newKEK, newID: newID, providers: providers, lifecycle)
+            auditKeysLeft = try await lifecycle.auditKeys().contains { $0.wrapped.kekID != newID }
+        }
         let after = try await store.dataKeyCountByKEK()
-        report.finished = after.allSatisfy { $0.key == newID || $0.value == 0 }
+        report.finished = !auditKeysLeft && after.allSatisfy { $0.key == newID || $0.value == 0 }
         progress?(report)
         logger.info("KEK rotation finished", metadata: ["new_kek": "\(newID)", "rewrapped": "\(report.rewrapped)"])
         return report

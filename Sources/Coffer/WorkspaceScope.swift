@@ -16,10 +16,13 @@ import Logging
 public struct WorkspaceScope: Sendable {
     /// The workspace this scope reads and writes.
     public let id: String
+    /// The identity recorded as the actor of this scope's operations in the audit log.
+    public let actor: String
     let core: VaultCore
 
-    init(id: String, core: VaultCore) {
+    init(id: String, actor: String, core: VaultCore) {
         self.id = id
+        self.actor = actor
         self.core = core
     }
 
@@ -45,6 +48,14 @@ public struct WorkspaceScope: Sendable {
     ///   ``VaultError/checkAndSetConflict(workspace:name:expected:actual:)``.
     @discardableResult
     public func put(_ name: String, value: SecretBytes, metadata: SecretMetadata = .init(), expectedVersion: UInt32? = nil) async throws -> SecretVersionInfo {
+        try await core.audited(.put, actor: actor, workspace: id, name: name) {
+            try await putUnaudited(name, value: value, metadata: metadata, expectedVersion: expectedVersion)
+        } describe: { info in (info.version, "data key \(info.dataKeyVersion)") }
+    }
+
+    /// Validates a value for secret `name` and brings it to its stored form: typed kinds
+    /// become canonical JSON with `contentType` `application/json` and their expiry.
+    func prepared(_ name: String, value: SecretBytes, metadata: SecretMetadata) throws -> (value: SecretBytes, metadata: SecretMetadata) {
         try VaultCore.validateSecretName(name)
         let limit = configuration.maxValueBytes
         guard value.count > 0 else { throw VaultError.emptyValue }
@@ -58,9 +69,12 @@ public struct WorkspaceScope: Sendable {
             metadata.contentType = "application/json"
             if metadata.expiresAt == nil { metadata.expiresAt = canonical.expiresAt }
         }
+        return (plaintext, metadata)
+    }
 
+    private func putUnaudited(_ name: String, value: SecretBytes, metadata: SecretMetadata, expectedVersion: UInt32?) async throws -> SecretVersionInfo {
+        let (sealedValue, metadata) = try prepared(name, value: value, metadata: metadata)
         let workspace = id
-        let sealedValue = plaintext
         // Under the primary data key; rotates first when the rotation policy says so.
         let info = try await core.sealingUnderPrimary(workspace: id) { dataKeyVersion, encryptionLimit in
             let key = try await core.dataKey(workspace: workspace, version: dataKeyVersion)
@@ -90,6 +104,12 @@ public struct WorkspaceScope: Sendable {
     ///   ``VaultError/workspaceNotFound(_:)``, ``VaultError/authenticationFailed`` (wrong KEK,
     ///   or a tampered, moved or swapped row), ``VaultError/keyUnavailable(_:)``.
     public func get(_ name: String, version: UInt32? = nil) async throws -> Secret {
+        try await core.audited(.get, actor: actor, workspace: id, name: name, version: version, read: true) {
+            try await getUnaudited(name, version: version)
+        } describe: { secret in (secret.info.version, nil) }
+    }
+
+    func getUnaudited(_ name: String, version: UInt32?) async throws -> Secret {
         try VaultCore.validateSecretName(name)
         guard let stored = try await store.secretVersion(workspace: id, name: name, version: version) else {
             throw try await notFound(name, version: version)
@@ -121,21 +141,25 @@ public struct WorkspaceScope: Sendable {
     /// includes values.
     /// - Throws: ``VaultError/workspaceNotFound(_:)``.
     public func list() async throws -> [SecretSummary] {
-        let secrets = try await store.listSecrets(workspace: id)
-        if secrets.isEmpty { try await core.requireWorkspace(id) }
-        return secrets
+        try await core.audited(.list, actor: actor, workspace: id, read: true) {
+            let secrets = try await store.listSecrets(workspace: id)
+            if secrets.isEmpty { try await core.requireWorkspace(id) }
+            return secrets
+        } describe: { secrets in (nil, "\(secrets.count) secrets") }
     }
 
     /// Every kept version of secret `name` (live and soft-deleted), oldest first.
     /// - Throws: ``VaultError/secretNotFound(workspace:name:)``, ``VaultError/workspaceNotFound(_:)``.
     public func history(_ name: String) async throws -> [SecretVersionInfo] {
-        try VaultCore.validateSecretName(name)
-        let versions = try await store.history(workspace: id, name: name)
-        if versions.isEmpty {
-            try await core.requireWorkspace(id)
-            throw VaultError.secretNotFound(workspace: id, name: name)
-        }
-        return versions
+        try await core.audited(.history, actor: actor, workspace: id, name: name, read: true) {
+            try VaultCore.validateSecretName(name)
+            let versions = try await store.history(workspace: id, name: name)
+            if versions.isEmpty {
+                try await core.requireWorkspace(id)
+                throw VaultError.secretNotFound(workspace: id, name: name)
+            }
+            return versions
+        } describe: { versions in (nil, "\(versions.count) versions") }
     }
 
     /// Soft-deletes one version of secret `name`, or every kept version when `version` is nil.
@@ -146,9 +170,11 @@ public struct WorkspaceScope: Sendable {
     ///   ``VaultError/versionNotFound(workspace:name:version:)``, ``VaultError/workspaceNotFound(_:)``.
     @discardableResult
     public func delete(_ name: String, version: UInt32? = nil) async throws -> [UInt32] {
-        let changed = try await setDeleted(name, version: version, deletedAt: configuration.now())
-        core.logger.debug("deleted secret versions", metadata: ["workspace": "\(id)", "name": "\(name)", "versions": "\(changed)"])
-        return changed
+        try await core.audited(.delete, actor: actor, workspace: id, name: name, version: version) {
+            let changed = try await setDeleted(name, version: version, deletedAt: configuration.now())
+            core.logger.debug("deleted secret versions", metadata: ["workspace": "\(id)", "name": "\(name)", "versions": "\(changed)"])
+            return changed
+        } describe: { changed in (nil, "versions \(changed.map(String.init).joined(separator: ","))") }
     }
 
     /// Restores one soft-deleted version of secret `name`, or every deleted version when
@@ -158,15 +184,36 @@ public struct WorkspaceScope: Sendable {
     ///   ``VaultError/versionNotFound(workspace:name:version:)``, ``VaultError/workspaceNotFound(_:)``.
     @discardableResult
     public func undelete(_ name: String, version: UInt32? = nil) async throws -> [UInt32] {
-        let changed = try await setDeleted(name, version: version, deletedAt: nil)
-        core.logger.debug("undeleted secret versions", metadata: ["workspace": "\(id)", "name": "\(name)", "versions": "\(changed)"])
-        return changed
+        try await core.audited(.undelete, actor: actor, workspace: id, name: name, version: version) {
+            let restorable = try await restorableVersions(name, version: version)
+            let changed = try await setDeleted(name, version: nil, versions: restorable, deletedAt: nil)
+            core.logger.debug("undeleted secret versions", metadata: ["workspace": "\(id)", "name": "\(name)", "versions": "\(changed)"])
+            return changed
+        } describe: { changed in (nil, "versions \(changed.map(String.init).joined(separator: ","))") }
     }
 
-    private func setDeleted(_ name: String, version: UInt32?, deletedAt: Date?) async throws -> [UInt32] {
+    /// The versions an undelete may restore: `version` (or every deleted version) when deleted
+    /// within the grace period. Nil: let the store decide (a version that is live or missing).
+    /// - Throws: ``VaultError/retentionExpired(workspace:name:version:)`` when the version (or
+    ///   every deleted version) was deleted longer ago than the grace period.
+    private func restorableVersions(_ name: String, version: UInt32?) async throws -> [UInt32]? {
+        try VaultCore.validateSecretName(name)
+        let deleted = try await store.history(workspace: id, name: name).filter { $0.deletedAt != nil }
+        let expired = deleted.filter { core.pastGrace($0.deletedAt!) }.map(\.version)
+        if let version {
+            if expired.contains(version) { throw VaultError.retentionExpired(workspace: id, name: name, version: version) }
+            return nil
+        }
+        if expired.isEmpty { return nil }
+        let restorable = deleted.map(\.version).filter { !expired.contains($0) }
+        if restorable.isEmpty { throw VaultError.retentionExpired(workspace: id, name: name, version: expired.max()!) }
+        return restorable
+    }
+
+    private func setDeleted(_ name: String, version: UInt32?, versions: [UInt32]? = nil, deletedAt: Date?) async throws -> [UInt32] {
         try VaultCore.validateSecretName(name)
         do {
-            return try await store.setDeleted(workspace: id, name: name, versions: version.map { [$0] }, deletedAt: deletedAt)
+            return try await store.setDeleted(workspace: id, name: name, versions: versions ?? version.map { [$0] }, deletedAt: deletedAt)
         } catch VaultError.secretNotFound(let workspace, let secretName) {
             try await core.requireWorkspace(id)
             throw VaultError.secretNotFound(workspace: workspace, name: secretName)
