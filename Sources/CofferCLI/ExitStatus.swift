@@ -68,6 +68,8 @@ extension CLIFailure {
         switch error {
         case .invalidName: status = .usage
         case .workspaceNotFound, .secretNotFound, .versionNotFound, .versionDeleted: status = .notFound
+        case .workspaceDeleted, .workspaceShredded, .retentionExpired: status = .notFound
+        case .invalidImport: status = .invalidInput
         case .checkAndSetConflict, .dataKeyExhausted: status = .conflict
         case .dataKeyInUse: status = .invalidInput
         case .dataKeyNotFound: status = .notFound

@@ -22,6 +22,43 @@ struct VaultOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Identity recorded as the actor in the audit log (default: $COFFER_ACTOR or cli:$USER).", valueName: "name"))
+    var actor: String?
+
+    /// The audit actor: `--actor`, `COFFER_ACTOR`, or `cli:<user>`.
+    var actorName: String {
+        let env = ProcessInfo.processInfo.environment
+        if let actor, !actor.isEmpty { return actor }
+        if let a = env["COFFER_ACTOR"], !a.isEmpty { return a }
+        return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? "unknown")
+    }
+
+    /// The vault configuration of a CLI process: reads are audited synchronously (one
+    /// operation per process, nothing may stay buffered at exit); the deletion grace period
+    /// and audit retention come from `COFFER_DELETION_GRACE` / `COFFER_AUDIT_RETENTION`
+    /// (e.g. `30d`) when set.
+    func vaultConfiguration() throws -> VaultConfiguration {
+        var configuration = VaultConfiguration()
+        configuration.audit.reads = .synchronous
+        configuration.defaultActor = actorName
+        let env = ProcessInfo.processInfo.environment
+        if let text = env["COFFER_DELETION_GRACE"], !text.isEmpty {
+            configuration.deletionGracePeriod = try Self.duration(text, name: "COFFER_DELETION_GRACE")
+        }
+        if let text = env["COFFER_AUDIT_RETENTION"], !text.isEmpty {
+            configuration.audit.retention = try Self.duration(text, name: "COFFER_AUDIT_RETENTION")
+        }
+        return configuration
+    }
+
+    /// `30d`, `12h`, `0s`, … as a Duration (zero allowed).
+    static func duration(_ text: String, name: String) throws -> Duration {
+        if let s = CofferCommand.Policy.seconds(text) { return .milliseconds(Int64(s * 1000)) }
+        if text == "0" || text == "0s" || text == "0d" { return .zero }
+        throw CLIFailure(status: .usage, message: "\(name) must be a duration like 30d, 12h, 45m or 0s, got '\(text)'")
+    }
+
     /// The store path or URL: `--store`, `COFFER_STORE`, or `~/.coffer/vault.db`.
     var storePath: String {
         let env = ProcessInfo.processInfo.environment
@@ -51,7 +88,7 @@ struct VaultOptions: ParsableArguments {
     /// `coffer init` does); otherwise a missing file is reported with the command that makes it.
     /// `maintenanceFor` names the command when it needs the PostgreSQL maintenance role: without
     /// `--maintenance-store` (or `COFFER_MAINTENANCE_STORE`) it fails saying so (exit 69).
-    func openVault(create: Bool = false, maintenanceFor command: String? = nil) async throws -> (Vault, Logger) {
+    func openVault(create: Bool = false, maintenanceFor command: String? = nil, grace: Duration? = nil) async throws -> (Vault, Logger) {
         let logger = global.makeLogger()
         let store: any RotatingSecretStore
         if isPostgres {
@@ -64,7 +101,10 @@ struct VaultOptions: ParsableArguments {
         }
         let kek = try global.kekProvider(logger: logger)
         let previous = try global.previousKEKProviders(logger: logger)
-        return (Vault(store: store, kek: kek, previousKEKs: previous, logger: logger), logger)
+        var configuration = try vaultConfiguration()
+        if let grace { configuration.deletionGracePeriod = grace }
+        let vault = Vault(store: store, kek: kek, previousKEKs: previous, configuration: configuration, logger: logger)
+        return (vault, logger)
     }
 
     private func openSQLite(create: Bool, logger: Logger) throws -> SQLiteStore {

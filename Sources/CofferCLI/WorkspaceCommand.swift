@@ -6,8 +6,8 @@ extension CofferCommand {
     struct Workspace: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "workspace",
-            abstract: "Create, list and show workspaces (tenants).",
-            subcommands: [Create.self, List.self, Show.self])
+            abstract: "Create, list, show, delete, undelete and shred workspaces (tenants).",
+            subcommands: [Create.self, List.self, Show.self, Delete.self, Undelete.self, Shred.self])
 
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -27,7 +27,13 @@ extension CofferCommand {
         }
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List workspaces.")
+            static let configuration = CommandConfiguration(abstract: "List workspaces with their state (live, deleted, shredded).")
+
+            static func state(_ w: WorkspaceRecord) -> String {
+                if let at = w.shreddedAt { return "shredded " + Format.date(at) }
+                if let at = w.deletedAt { return "deleted " + Format.date(at) }
+                return "live"
+            }
             @OptionGroup var options: VaultOptions
 
             func run() async throws {
@@ -36,8 +42,8 @@ extension CofferCommand {
                     let all = try await vault.listWorkspaces()
                     try options.emit(all) {
                         Format.table(
-                            ["WORKSPACE", "PRIMARY-DEK", "CREATED"],
-                            all.map { [$0.id, "\($0.primaryDataKeyVersion)", Format.date($0.createdAt)] })
+                            ["WORKSPACE", "STATE", "PRIMARY-DEK", "CREATED"],
+                            all.map { [$0.id, Self.state($0), "\($0.primaryDataKeyVersion)", Format.date($0.createdAt)] })
                     }
                 }
             }
