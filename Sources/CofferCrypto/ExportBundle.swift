@@ -121,10 +121,15 @@ public enum ExportBundle {
                 throw CofferCryptoError.invalidKey(
                     "this export bundle is sealed to an X25519 key (\(header.kind)), not with a passphrase; open it with that key's secret key file")
             }
+            // Coffer never writes a cost outside the limits: such a header is damaged, and is
+            // refused before Argon2id runs (a forged cost could otherwise ask for any memory).
+            guard ExportBundleHeader.costProblem(opsLimit: ops, memLimit: mem) == nil else {
+                throw CofferCryptoError.authenticationFailed
+            }
             let wrappingKey: SymmetricKey
             do {
                 wrappingKey = try passphrase.withUnsafeBytes { p in
-                    try Argon2id.deriveKey(passphrase: p, salt: salt, opsLimit: ops, memLimit: mem)
+                    try Argon2id.deriveKey(passphrase: p, salt: salt, opsLimit: ops, memLimit: Int(mem))
                 }
             } catch CofferCryptoError.invalidKey {
                 // Only a passphrase longer than libsodium accepts gets here: it cannot be the one.

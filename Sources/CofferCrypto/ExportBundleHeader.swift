@@ -41,7 +41,8 @@ struct ExportBundleHeader {
 
     enum Fields {
         case x25519(fingerprint: [UInt8], sealedKey: UnsafeRawBufferPointer)
-        case passphrase(opsLimit: UInt64, memLimit: Int, salt: [UInt8], wrappedKey: UnsafeRawBufferPointer)
+        /// `memLimit` as stored: check it with ``costProblem(opsLimit:memLimit:)`` before use.
+        case passphrase(opsLimit: UInt64, memLimit: UInt64, salt: [UInt8], wrappedKey: UnsafeRawBufferPointer)
     }
 
     /// The header bytes, in the caller's buffer.
@@ -61,8 +62,8 @@ struct ExportBundleHeader {
     ///
     /// - Throws: ``CofferCryptoError/malformedHeader(_:)`` when the bytes are not an export
     ///   bundle at all or name a format version or kind this build does not know (public
-    ///   facts); ``CofferCryptoError/authenticationFailed`` when a bundle is truncated or its
-    ///   Argon2id parameters are outside what Coffer writes (damage).
+    ///   facts); ``CofferCryptoError/authenticationFailed`` when a bundle is truncated (damage).
+    ///   Argon2id parameters are not checked here (see ``costProblem(opsLimit:memLimit:)``).
     init(parsing bundle: UnsafeRawBufferPointer) throws {
         guard bundle.count > 0 else {
             throw CofferCryptoError.malformedHeader("the input is empty, not a Coffer export bundle")
@@ -95,10 +96,9 @@ struct ExportBundleHeader {
         case .passphrase:
             let ops = Self.readU64(bundle, at: Self.prefixCount)
             let mem = Self.readU64(bundle, at: Self.prefixCount + 8)
-            guard Self.costProblem(opsLimit: ops, memLimit: mem) == nil else { throw CofferCryptoError.authenticationFailed }
             let saltStart = Self.prefixCount + 16
             fields = .passphrase(
-                opsLimit: ops, memLimit: Int(mem),
+                opsLimit: ops, memLimit: mem,
                 salt: Array(bundle[saltStart..<Self.passphraseWrapOffset]),
                 wrappedKey: UnsafeRawBufferPointer(rebasing: bundle[Self.passphraseWrapOffset..<count]))
         }
