@@ -10,6 +10,10 @@ public struct EnvelopeContext: Sendable, Hashable, CustomStringConvertible {
         case secretValue = 1
         /// A workspace data key wrapped under a key-encryption key (KEK).
         case wrappedDataKey = 2
+        /// A part of an export bundle (``ExportBundle``): its payload or, in a passphrase
+        /// bundle, its wrapped content key. The workspace is empty and the name is the hex of
+        /// the bundle header the part is bound to (docs/FORMAT.md, "Export bundle").
+        case exportBundle = 3
     }
 
     /// Largest UTF-8 length of ``workspace`` and of ``name`` that the format can encode.

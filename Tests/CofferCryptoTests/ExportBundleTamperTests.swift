@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+@testable import CofferCrypto
+
+/// Any damage to an export bundle is one error, `authenticationFailed`, and never a partial
+/// payload; only bytes that are not an export bundle at all (magic, version, kind) are
+/// `malformedHeader`. Passphrase bundles use the smallest Argon2id cost.
+@Suite("Export bundle tampering")
+struct ExportBundleTamperTests {
+    static let passphrase = SecretBytes(Array("tamper test passphrase".utf8))
+
+    /// The two kinds of bundle over the same small payload, with an opener for each.
+    static func fixtures() throws -> [(name: String, bundle: [UInt8], open: ([UInt8]) throws -> SecretBytes)] {
+        let payload = SecretBytes(TestSupport.pattern(24))
+        let identity = try X25519KeyPair.generate()
+        let x = try ExportBundle.seal(payload, to: identity.publicKey)
+        let p = try ExportBundle.seal(payload, passphrase: passphrase, cost: testCost)
+        return [
+            ("x25519", x, { try ExportBundle.open($0, with: identity) }),
+            ("passphrase", p, { try ExportBundle.open($0, passphrase: passphrase) }),
+        ]
+    }
+
+    /// Bytes 0..<6 are magic, version and kind; changing them is `malformedHeader` (the kind
+    /// byte may also name the other known kind, which then fails as that kind would).
+    static func expectedFailure(flipping index: Int) -> Set<String> {
+        index < 6 ? ["malformedHeader", "invalidKey"] : ["authenticationFailed"]
+    }
+
+    static func category(_ error: CofferCryptoError?) -> String {
+        switch error {
+        case .none: return "opened"
+        case .authenticationFailed?: return "authenticationFailed"
+        case .malformedHeader?: return "malformedHeader"
+        case .invalidKey?: return "invalidKey"
+        case let other?: return "\(other)"
+        }
+    }
+
+    @Test("flipping any bit pattern of any byte fails", arguments: [0x01, 0x80, 0xFF] as [UInt8])
+    func flipEveryByte(_ mask: UInt8) throws {
+        for f in try Self.fixtures() {
+            #expect(try f.open(f.bundle).count == 24, "\(f.name) opens untouched")
+            for i in f.bundle.indices {
+                var damaged = f.bundle
+                damaged[i] ^= mask
+                let got = Self.category(TestSupport.cofferError { _ = try f.open(damaged) })
+                #expect(Self.expectedFailure(flipping: i).contains(got), "\(f.name): byte \(i) ^ \(mask) gave \(got)")
+            }
+        }
+    }
+
+    @Test("flipping a byte of the magic, version or kind is malformedHeader with a clear message")
+    func headerBytes() throws {
+        for f in try Self.fixtures() {
+            for i in 0..<5 {
+                var damaged = f.bundle
+                damaged[i] ^= 0x01
+                guard case .malformedHeader(let why) = TestSupport.cofferError({ _ = try f.open(damaged) }) else {
+                    Issue.record("\(f.name): byte \(i) not malformedHeader")
+                    continue
+                }
+                #expect(why.contains(i < 4 ? "not a Coffer export bundle" : "format version"))
+                #expect(TestSupport.cofferError { _ = try ExportBundle.recipientKind(of: damaged) } != nil)
+            }
+            var unknownKind = f.bundle
+            unknownKind[5] = 9
+            #expect(Self.category(TestSupport.cofferError { _ = try f.open(unknownKind) }) == "malformedHeader")
+            #expect(TestSupport.cofferError { _ = try ExportBundle.recipientKind(of: unknownKind) }?
+                .description.contains("unknown export bundle kind 9") == true)
+        }
+    }
+
+    @Test("truncation at every length fails; an extension fails")
+    func truncateAndExtend() throws {
+        for f in try Self.fixtures() {
+            for length in 0..<f.bundle.count {
+                let cut = Array(f.bundle[..<length])
+                let got = Self.category(TestSupport.cofferError { _ = try f.open(cut) })
+                // An empty input is not a bundle at all; every other prefix is a damaged bundle.
+                #expect(got == (length == 0 ? "malformedHeader" : "authenticationFailed"), "\(f.name): length \(length) gave \(got)")
+                if length > 0 {
+                    let kind = Self.category(TestSupport.cofferError { _ = try ExportBundle.recipientKind(of: cut) })
+                    let header = f.name == "x25519" ? ExportBundleHeader.x25519Count : ExportBundleHeader.passphraseCount
+                    if length < header + CiphertextHeader.overhead {
+                        #expect(kind == "authenticationFailed", "\(f.name): kind of length \(length)")
+                    }
+                }
+            }
+            for extra in [[UInt8(0)], [0xFF, 0xFF], TestSupport.pattern(16)] {
+                #expect(TestSupport.cofferError { _ = try f.open(f.bundle + extra) } == .authenticationFailed, "\(f.name)")
+            }
+        }
+    }
+
+    @Test("garbage and foreign formats are malformedHeader")
+    func garbage() throws {
+        let identity = try X25519KeyPair.generate()
+        let inputs: [[UInt8]] = [
+            [], Array("{\"format\":\"coffer-export\"}".utf8), [0x01, 0x01, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 64),
+            Array("gAAAAABh".utf8), [UInt8](repeating: 0, count: 200),
+        ]
+        for input in inputs {
+            for result in [
+                TestSupport.cofferError { _ = try ExportBundle.open(input, with: identity) },
+                TestSupport.cofferError { _ = try ExportBundle.open(input, passphrase: Self.passphrase) },
+                TestSupport.cofferError { _ = try ExportBundle.recipientKind(of: input) },
+            ] {
+                #expect(Self.category(result) == "malformedHeader", "\(input.prefix(8))")
+            }
+        }
+    }
+
+    @Test("a header part moved between bundles fails")
+    func spliced() throws {
+        let identity = try X25519KeyPair.generate()
+        let a = try ExportBundle.seal(SecretBytes(TestSupport.pattern(40)), to: identity.publicKey)
+        let b = try ExportBundle.seal(SecretBytes(TestSupport.pattern(40, seed: 1)), to: identity.publicKey)
+        let h = ExportBundleHeader.x25519Count
+        // a's header (its content key) with b's payload, and the other way round.
+        #expect(TestSupport.cofferError { _ = try ExportBundle.open(Array(a[..<h]) + Array(b[h...]), with: identity) } == .authenticationFailed)
+        #expect(TestSupport.cofferError { _ = try ExportBundle.open(Array(b[..<h]) + Array(a[h...]), with: identity) } == .authenticationFailed)
+
+        let p = try ExportBundle.seal(SecretBytes(TestSupport.pattern(40)), passphrase: Self.passphrase, cost: testCost)
+        let q = try ExportBundle.seal(SecretBytes(TestSupport.pattern(40, seed: 1)), passphrase: Self.passphrase, cost: testCost)
+        let w = ExportBundleHeader.passphraseWrapOffset, ph = ExportBundleHeader.passphraseCount
+        // p's salt and cost with q's wrapped key; p's header with q's payload.
+        #expect(TestSupport.cofferError { _ = try ExportBundle.open(Array(p[..<w]) + Array(q[w...]), passphrase: Self.passphrase) }
+            == .authenticationFailed)
+        #expect(TestSupport.cofferError { _ = try ExportBundle.open(Array(p[..<ph]) + Array(q[ph...]), passphrase: Self.passphrase) }
+            == .authenticationFailed)
+    }
+
+    @Test("a passphrase bundle asking for an excessive Argon2id cost is refused without running it")
+    func excessiveCost() throws {
+        let p = try ExportBundle.seal(SecretBytes(TestSupport.pattern(8)), passphrase: Self.passphrase, cost: testCost)
+        var ops = p
+        ops.replaceSubrange(6..<14, with: [0, 0, 0, 0, 0, 0, 0, 33])
+        var mem = p
+        mem.replaceSubrange(14..<22, with: [0, 0, 0, 1, 0, 0, 0, 0])  // 4 GiB
+        for damaged in [ops, mem] {
+            let start = ContinuousClock.now
+            #expect(TestSupport.cofferError { _ = try ExportBundle.open(damaged, passphrase: Self.passphrase) } == .authenticationFailed)
+            #expect(ContinuousClock.now - start < .seconds(1))
+            #expect(try ExportBundle.recipientKind(of: damaged) == .passphrase)
+        }
+    }
+}
