@@ -35,6 +35,15 @@ struct CofferCommand: AsyncParsableCommand {
               coffer rotate-kek --new-kek URI          re-wrap every data key under a new KEK (resumable)
               coffer policy WS --max-age 90d           automatic rotation by age / --max-encryptions N
 
+            Lifecycle and compliance:
+              coffer workspace delete|undelete WS       soft delete (30-day grace) / restore
+              coffer workspace shred WS --now --confirm WS   destroy the data keys now; prints a receipt
+              coffer purge                             retention job (cron-safe on every instance)
+              coffer audit verify | list [--workspace WS] [--since T]
+              coffer export WS --format json --plaintext | --to KEY.pub | --passphrase
+              coffer import WS [--format json|bundle|fernet]
+              coffer keygen --out FILE                 X25519 recipient key pair for bundles
+
             Exit codes: \(ExitStatus.summary)
             """,
         version: Coffer.version,
@@ -42,6 +51,7 @@ struct CofferCommand: AsyncParsableCommand {
             Init.self, Workspace.self, Put.self, Get.self, List.self, History.self, Delete.self, Undelete.self,
             Seal.self, Open.self, Inspect.self, KEK.self,
             Status.self, Rotate.self, Retire.self, Reencrypt.self, RotateKEK.self, Policy.self,
+            Purge.self, Audit.self, Export.self, Import.self, Keygen.self,
         ]
     )
 }
