@@ -62,10 +62,10 @@ extension WorkspaceScope {
         return try await VaultCore.mappingCrypto { try ExportBundle.seal(json, to: recipient) }
     }
 
-    /// ``export()`` sealed under a passphrase (Argon2id, ``ExportBundle``).
-    public func exportBundle(passphrase: SecretBytes) async throws -> [UInt8] {
+    /// ``export()`` sealed under a passphrase (Argon2id at `cost`, default MODERATE; ``ExportBundle``).
+    public func exportBundle(passphrase: SecretBytes, cost: PassphraseKEKProvider.Cost = .moderate) async throws -> [UInt8] {
         let json = try await export().jsonBytes()
-        return try await VaultCore.mappingCrypto { try ExportBundle.seal(json, passphrase: passphrase) }
+        return try await VaultCore.mappingCrypto { try ExportBundle.seal(json, passphrase: passphrase, cost: cost) }
     }
 
     /// Moves Fernet-encrypted credentials into Coffer: stores every entry of `file` (already
