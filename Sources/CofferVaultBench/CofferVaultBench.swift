@@ -15,18 +15,20 @@ enum CofferVaultBench {
     static func usage() -> Never {
         print("""
         usage: coffer-vault-bench [--rounds N] [--ops N] [--warm-ms MS] [--json] [--dir DIR]
+               coffer-vault-bench --audit [--rounds N] [--ops N] [--dir DIR]
 
           --rounds   alternating rounds (default 7)
           --ops      puts/inserts and gets/selects per row per round (default 2000)
           --warm-ms  length of each warm-get throughput window in ms (default 300)
           --json     print one JSON object instead of the table
           --dir      directory for the database files (default: a new one under $TMPDIR)
+          --audit    measure the audit log instead: put and warm get with audit off, on, on with synchronous reads
         """)
         exit(2)
     }
 
     static func main() async {
-        var rounds = 7, ops = 2000, warmMs = 300.0, json = false
+        var rounds = 7, ops = 2000, warmMs = 300.0, json = false, audit = false
         var dir: String?
         var args = CommandLine.arguments.dropFirst()
         while let a = args.popFirst() {
@@ -36,10 +38,15 @@ enum CofferVaultBench {
             case "--warm-ms": guard let v = args.popFirst().flatMap({ Double($0) }), v > 0 else { usage() }; warmMs = v
             case "--dir": guard let v = args.popFirst() else { usage() }; dir = v
             case "--json": json = true
+            case "--audit": audit = true
             default: usage()
             }
         }
         do {
+            if audit {
+                print(try await AuditCostRun(rounds: rounds, ops: ops, directory: dir).run())
+                return
+            }
             let run = BenchRun(rounds: rounds, ops: ops, warmMs: warmMs, directory: dir)
             let report = try await run.run()
             print(json ? report.json() : report.table())
