@@ -45,7 +45,12 @@ extension VaultCore {
                 dataKeys: dataKeys, secretVersionsToReencrypt: toReencrypt, rotationDue: due))
         }
 
-        let counts = try await store.dataKeyCountByKEK().filter { $0.value > 0 }
+        var counts = try await store.dataKeyCountByKEK().filter { $0.value > 0 }
+        // The audit MAC keys are wrapped by the KEK too: a KEK that wraps one is still needed
+        // (listed with the number of data keys it wraps, possibly 0).
+        if let lifecycle = store as? any LifecycleSecretStore {
+            for key in try await lifecycle.auditKeys() where counts[key.wrapped.kekID] == nil { counts[key.wrapped.kekID] = 0 }
+        }
         let keks = counts.sorted { ($0.key == currentID ? 0 : 1, $0.key.description) < ($1.key == currentID ? 0 : 1, $1.key.description) }
             .map { id, count in
                 VaultStatus.KEKUsage(
