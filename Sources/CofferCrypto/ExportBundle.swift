@@ -17,7 +17,8 @@ import CSodium
 public enum ExportBundle {
     /// Seals `payload` to a recipient's X25519 public key.
     /// - Throws: ``CofferCryptoError/messageTooLarge(limit:)`` above
-    ///   ``EnvelopeKey/maxPlaintextBytes``; ``CofferCryptoError/libraryFailure(operation:)``.
+    ///   ``EnvelopeKey/maxPlaintextBytes``; ``CofferCryptoError/invalidKey(_:)`` for a
+    ///   low-order public key (one that is not a real X25519 key).
     public static func seal(_ payload: SecretBytes, to recipient: X25519PublicKey) throws -> [UInt8] {
         try Sodium.ensureReady()
         try checkSize(payload)
@@ -26,7 +27,8 @@ public enum ExportBundle {
         let rc = contentKey.withUnsafeBytes { k in
             crypto_box_seal(&sealedKey, k.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(k.count), recipient.bytes)
         }
-        guard rc == 0 else { throw CofferCryptoError.libraryFailure(operation: "crypto_box_seal") }
+        // libsodium refuses a public key whose shared secret would be all zeros (a low-order point).
+        guard rc == 0 else { throw CofferCryptoError.invalidKey("the recipient's X25519 public key is not usable (a low-order point)") }
         let header = ExportBundleHeader.prefix(.x25519) + recipient.fingerprintBytes + sealedKey
         return try sealPayload(payload, header: header, contentKey: contentKey)
     }

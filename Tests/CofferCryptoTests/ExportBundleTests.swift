@@ -136,4 +136,14 @@ struct ExportBundleTests {
         #expect(ExportBundleHeader.costProblem(opsLimit: 3, memLimit: 256 << 20) == nil)
         #expect(ExportBundleHeader.costProblem(opsLimit: 4, memLimit: 1 << 30) == nil)  // SENSITIVE opens too
     }
+
+    @Test("a low-order recipient key is refused")
+    func lowOrderRecipient() throws {
+        let zero = try X25519PublicKey(bytes: [UInt8](repeating: 0, count: 32))
+        guard case .invalidKey(let why) = TestSupport.cofferError({ _ = try ExportBundle.seal(Self.payload(4), to: zero) }) else {
+            Issue.record("an all-zero public key was accepted")
+            return
+        }
+        #expect(why.contains("not usable"))
+    }
 }

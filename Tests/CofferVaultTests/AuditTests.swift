@@ -25,8 +25,8 @@ struct AuditTests {
         return f
     }
 
-    static func count(_ f: VaultFixture) throws -> Int {
-        try f.database().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log") ?? 0 }
+    static func count(_ f: VaultFixture) async throws -> Int {
+        try await f.database().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log") ?? 0 }
     }
 
     @Test("every operation and failure is recorded with actor, workspace, name, version and outcome, never a value")
@@ -43,7 +43,7 @@ struct AuditTests {
         #expect(records[3].event.name == "stripe/key" && records[3].event.version == 2)
         #expect(records[5].event.version == 1)
         // No value anywhere in the stored log.
-        let dump = try f.database().read { db in
+        let dump = try await f.database().read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log").map { "\($0)" }.joined()
         }
         #expect(!dump.contains("AUDITVALUE"))
@@ -55,7 +55,7 @@ struct AuditTests {
         let f = try VaultFixture()
         try await f.vault.createWorkspace("acme")
         try await f.vault.workspace("acme").put("k", value: bytes("value"))
-        try f.database().write { db in
+        try await f.database().write { db in
             try db.execute(sql: "UPDATE secret_versions SET ciphertext = zeroblob(length(ciphertext))")
         }
         await #expect(throws: VaultError.authenticationFailed) { try await f.freshVault().workspace("acme").get("k") }
@@ -68,27 +68,27 @@ struct AuditTests {
         let buffered = try VaultFixture { $0.audit.flushInterval = .seconds(60) }
         try await buffered.vault.createWorkspace("acme")
         try await buffered.vault.workspace("acme").put("k", value: bytes("value"))
-        let before = try Self.count(buffered)
+        let before = try await Self.count(buffered)
         _ = try await buffered.vault.workspace("acme").get("k")
-        #expect(try Self.count(buffered) == before)  // not on the get path
+        #expect(try await Self.count(buffered) == before)  // not on the get path
         try await buffered.vault.flushAudit()
-        #expect(try Self.count(buffered) == before + 1)
+        #expect(try await Self.count(buffered) == before + 1)
 
         let sync = try VaultFixture { $0.audit.reads = .synchronous }
         try await sync.vault.createWorkspace("acme")
         try await sync.vault.workspace("acme").put("k", value: bytes("value"))
-        let n = try Self.count(sync)
+        let n = try await Self.count(sync)
         _ = try await sync.vault.workspace("acme").get("k")
-        #expect(try Self.count(sync) == n + 1)
+        #expect(try await Self.count(sync) == n + 1)
 
         let off = try VaultFixture { $0.audit.reads = .off }
         try await off.vault.createWorkspace("acme")
         try await off.vault.workspace("acme").put("k", value: bytes("value"))
-        let m = try Self.count(off)
+        let m = try await Self.count(off)
         _ = try await off.vault.workspace("acme").get("k")
         await #expect(throws: VaultError.self) { try await off.vault.workspace("acme").get("nope") }
         try await off.vault.flushAudit()
-        #expect(try Self.count(off) == m + 1)  // only the failure
+        #expect(try await Self.count(off) == m + 1)  // only the failure
     }
 
     @Test("concurrent writers share commits and the chain stays gapless and intact")
@@ -121,24 +121,24 @@ struct AuditTests {
     @Test("editing a record is detected at that record")
     func edit() async throws {
         let f = try await Self.populated()
-        try f.database().write { db in try db.execute(sql: "UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 4") }
+        try await f.database().write { db in try db.execute(sql: "UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 4") }
         try await Self.expectBroken(f, at: 4, "edited actor")
         let g = try await Self.populated()
-        try g.database().write { db in try db.execute(sql: "UPDATE audit_log SET outcome = 'success' WHERE sequence = 8") }
+        try await g.database().write { db in try db.execute(sql: "UPDATE audit_log SET outcome = 'success' WHERE sequence = 8") }
         try await Self.expectBroken(g, at: 8, "edited outcome")
     }
 
     @Test("deleting a record is detected where it is missing")
     func deletion() async throws {
         let f = try await Self.populated()
-        try f.database().write { db in try db.execute(sql: "DELETE FROM audit_log WHERE sequence = 5") }
+        try await f.database().write { db in try db.execute(sql: "DELETE FROM audit_log WHERE sequence = 5") }
         try await Self.expectBroken(f, at: 5, "deleted record 5")
     }
 
     @Test("inserting a record is detected")
     func insertion() async throws {
         let f = try await Self.populated()
-        try f.database().write { db in
+        try await f.database().write { db in
             // Make room after record 3 and copy record 3 in as a new record 4.
             let last = try Int.fetchOne(db, sql: "SELECT max(sequence) FROM audit_log")!
             for s in stride(from: last, through: 4, by: -1) {
@@ -152,7 +152,7 @@ struct AuditTests {
     @Test("reordering records is detected at the first one moved")
     func reorder() async throws {
         let f = try await Self.populated()
-        try f.database().write { db in
+        try await f.database().write { db in
             try db.execute(sql: "UPDATE audit_log SET sequence = -1 WHERE sequence = 3")
             try db.execute(sql: "UPDATE audit_log SET sequence = 3 WHERE sequence = 4")
             try db.execute(sql: "UPDATE audit_log SET sequence = 4 WHERE sequence = -1")
@@ -164,7 +164,7 @@ struct AuditTests {
     func truncation() async throws {
         let f = try await Self.populated()
         let last = try #require(try await f.vault.auditRecords().last?.sequence)
-        try f.database().write { db in try db.execute(sql: "DELETE FROM audit_log WHERE sequence >= ?", arguments: [last - 1]) }
+        try await f.database().write { db in try db.execute(sql: "DELETE FROM audit_log WHERE sequence >= ?", arguments: [last - 1]) }
         try await Self.expectBroken(f, at: last - 1, "truncated the last two records")
     }
 
@@ -185,7 +185,7 @@ struct AuditTests {
         #expect(try await f.vault.purge().auditRecordsPurged == 0)
 
         // A forged checkpoint (moved forward to hide records) does not verify.
-        try f.database().write { db in try db.execute(sql: "UPDATE audit_checkpoint SET sequence = sequence + 1") }
+        try await f.database().write { db in try db.execute(sql: "UPDATE audit_checkpoint SET sequence = sequence + 1") }
         #expect(try await f.freshVault().verifyAudit().intact == false)
     }
 

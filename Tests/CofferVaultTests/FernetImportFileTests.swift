@@ -118,7 +118,7 @@ json.dump(out, sys.stdout)
             "",                                                      // 3 blank
             "api-key\t\(tokens[1])\r",                               // 4 ok (old key), CRLF
             "crlf.value\t\(tokens[2])  \r",                          // 5 ok, trailing spaces
-            "expired\t\(tokens[3])",                                 // 6 expired
+            "stale-entry\t\(tokens[3])",                                 // 6 expired
             "tampered\t\(Self.tampered(tokens[4]))",                 // 7 tampered
             "foreign\t\(tokens[5])",                                 // 8 unknown key
             "missing-tab \(tokens[6])",                              // 9 missing tab
@@ -156,7 +156,7 @@ json.dump(out, sys.stdout)
                 #expect(!text.contains(String(token.suffix(12))))
             }
             for plaintext in plaintexts { #expect(!text.contains(plaintext)) }
-            for name in ["expired", "tampered", "foreign", "missing-tab", "bad name", "db/password"] {
+            for name in ["stale-entry", "tampered", "foreign", "missing-tab", "bad name", "db/password"] {
                 #expect(!text.contains(name))
             }
         }

@@ -138,7 +138,7 @@ struct RetentionTests {
         try await acme.put("db/password", value: bytes("restored-must-not-open"))
         try await acme.put("api/key", value: bytes("restored-api-key"))
         let backup = f.directory.path + "/backup.db"
-        try f.database().writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [backup]) }
+        try await f.database().writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [backup]) }
         let oldGeneration = try #require(try await f.store.workspace("acme")?.keyGeneration)
 
         _ = try await f.vault.shredWorkspace("acme")
