@@ -34,7 +34,7 @@ import PostgresNIO
 /// being allowed to delete data keys or secret rows itself.
 ///
 /// Row-level security is ENABLED and FORCED on the four tenant tables (so it binds the owner
-/// too); the audit tables have none (they are store-wide) and are guarded by grants alone:
+/// too); the audit tables have none (they are store-wide) and are guarded by grants alone. The policies:
 /// - policy `workspace_isolation` (every role): a row is visible and writable only when its
 ///   workspace is the one bound to the transaction with
 ///   `set_config('coffer.workspace', <id>, true)`;

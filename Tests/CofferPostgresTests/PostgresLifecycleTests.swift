@@ -18,6 +18,7 @@ struct PostgresLifecycleTests {
             try await Multi.createWorkspace(store, "w")
             _ = try await store.putSecretVersion(Multi.request("db")) { _ in [1] }
             _ = try await store.putSecretVersion(Multi.request("db")) { _ in [2] }
+            #expect(try await store.setDeleted(workspace: "w", name: "db", versions: [1], deletedAt: Self.epoch) == [1])
             #expect(try await store.setWorkspaceDeleted("w", at: Self.epoch))
             #expect(try await store.secretVersion(workspace: "w", name: "db", version: nil) == nil)
             #expect(try await store.secretVersion(workspace: "w", name: "db", version: 1) == nil)
@@ -48,6 +49,10 @@ struct PostgresLifecycleTests {
             #expect(try await store.secretVersion(workspace: "w", name: "db", version: nil)?.ciphertext == [2])
             #expect(try await store.workspace("w")?.rotationPolicy == nil)
             #expect(try await store.dataKeys(workspace: "w").map(\.encryptionCount) == [2])
+            // Once restored, its old deleted version is purgeable again.
+            let purged = try await store.purgeDeletedSecretVersions(deletedAtOrBefore: Self.epoch.addingTimeInterval(1e6), limit: 10)
+            #expect(purged == [PurgedSecretVersion(workspace: "w", name: "db", version: 1, deletedAt: Self.epoch)])
+            #expect(try await store.history(workspace: "w", name: "db").map(\.version) == [2])
         }
     }
 
