@@ -2,8 +2,8 @@ public import Coffer
 public import Logging
 public import PostgresNIO
 
-/// A ``RotatingSecretStore`` in a PostgreSQL database shared by many instances of a backend,
-/// through PostgresNIO connection pools (`PostgresClient`).
+/// A ``RotatingSecretStore`` and ``LifecycleSecretStore`` in a PostgreSQL database shared by many
+/// instances of a backend, through PostgresNIO connection pools (`PostgresClient`).
 ///
 /// ## Two roles
 /// - The **application** configuration (required) logs in as a role that owns nothing and has no
@@ -19,6 +19,10 @@ public import PostgresNIO
 ///   keys, rotation policies. Without it those methods throw
 ///   ``VaultError/storeUnavailable(_:)`` naming the missing configuration. Fleet-wide jobs set
 ///   `coffer.fleet`; maintenance operations on one workspace bind it like the application does.
+///   Lifecycle: deleting, restoring and shredding one workspace and batch puts are application
+///   work (workspace bound); listing deleted workspaces, purging deleted versions and audit
+///   records, and re-wrapping audit keys are maintenance jobs. The audit log is store-wide:
+///   the application role appends to and reads it but can never change or delete a record.
 ///
 /// docs/POSTGRES.md shows how to provision both roles.
 ///

@@ -96,10 +96,11 @@ struct PostgresLifecycleSecurityTests {
         try await Env.withStore { store, schema in
             try await RLS.seed(store)
             let s = "\"\(schema)\""
-            // Bound to a, calling the function cannot reach b: it shreds a (the only row it sees).
+            // Bound to a, calling the function cannot reach b: it shreds a only — even with the
+            // maintenance role's fleet switch set (the function runs as that role).
             try await Env.withConnection(asApplication: true) { c in
                 try await c.query("BEGIN", logger: Env.logger)
-                try await c.query("SELECT set_config('coffer.workspace', 'b', true)", logger: Env.logger)
+                try await c.query("SELECT set_config('coffer.fleet', 'on', true)", logger: Env.logger)
                 try await c.query("SELECT set_config('coffer.workspace', 'a', true)", logger: Env.logger)
                 let rows = try await c.query(
                     PostgresQuery(unsafeSQL: "SELECT dek_versions, versions_destroyed FROM \(s).shred_bound_workspace(1, 'g')"),
