@@ -2,8 +2,8 @@ public import Coffer
 public import Logging
 public import PostgresNIO
 
-/// A ``RotatingSecretStore`` in a PostgreSQL database shared by many instances of a backend,
-/// through PostgresNIO connection pools (`PostgresClient`).
+/// A ``RotatingSecretStore`` and ``LifecycleSecretStore`` in a PostgreSQL database shared by many
+/// instances of a backend, through PostgresNIO connection pools (`PostgresClient`).
 ///
 /// ## Two roles
 /// - The **application** configuration (required) logs in as a role that owns nothing and has no
@@ -19,6 +19,10 @@ public import PostgresNIO
 ///   keys, rotation policies. Without it those methods throw
 ///   ``VaultError/storeUnavailable(_:)`` naming the missing configuration. Fleet-wide jobs set
 ///   `coffer.fleet`; maintenance operations on one workspace bind it like the application does.
+///   Lifecycle: deleting, restoring and shredding one workspace and batch puts are application
+///   work (workspace bound); listing deleted workspaces, purging deleted versions and audit
+///   records, and re-wrapping audit keys are maintenance jobs. The audit log is store-wide:
+///   the application role appends to and reads it but can never change or delete a record.
 ///
 /// docs/POSTGRES.md shows how to provision both roles.
 ///
@@ -52,6 +56,11 @@ public final class PostgresStore: RotatingSecretStore {
         let dataKeys: String
         let secrets: String
         let versions: String
+        let auditKeys: String
+        let auditLog: String
+        let auditHead: String
+        let auditCheckpoint: String
+        let shredFunction: String
 
         init(schema: String) {
             let s = PostgresCoding.quoted(schema)
@@ -59,6 +68,11 @@ public final class PostgresStore: RotatingSecretStore {
             dataKeys = "\(s).data_keys"
             secrets = "\(s).secrets"
             versions = "\(s).secret_versions"
+            auditKeys = "\(s).audit_keys"
+            auditLog = "\(s).audit_log"
+            auditHead = "\(s).audit_head"
+            auditCheckpoint = "\(s).audit_checkpoint"
+            shredFunction = "\(s).shred_bound_workspace"
         }
     }
 
@@ -74,6 +88,9 @@ public final class PostgresStore: RotatingSecretStore {
         case workspace(String)
         /// Every workspace (maintenance role only: the `fleet_maintenance` policy).
         case fleet
+        /// Nothing: the transaction only touches the store-wide audit tables, which have no
+        /// row-level security (their grants restrict them), so no round trip is spent binding.
+        case storeWide
     }
 
     /// Starts the connection pools and brings the schema up to date: with a maintenance
@@ -230,6 +247,8 @@ public final class PostgresStore: RotatingSecretStore {
                         try await connection.query("SELECT set_config('coffer.workspace', \(id), true)", logger: logger)
                     case .fleet:
                         try await connection.query("SELECT set_config('coffer.fleet', 'on', true)", logger: logger)
+                    case .storeWide:
+                        break
                     }
                     return try await body(connection)
                 }

@@ -26,3 +26,15 @@ struct PostgresStoreRotationConformanceTests {
         }
     }
 }
+
+/// Runs every ``StoreConformance`` lifecycle check, unchanged, against a PostgresStore on a fresh
+/// schema.
+@Suite("PostgresStore lifecycle conformance", .enabled(if: !PostgresTestEnvironment.skipRequested, PostgresTestEnvironment.skipReason))
+struct PostgresStoreLifecycleConformanceTests {
+    @Test(arguments: StoreConformance.lifecycleChecks)
+    func lifecycle(check: StoreConformance.LifecycleCheck) async throws {
+        try await PostgresTestEnvironment.withStore { store, _ in
+            try await check.run(store)
+        }
+    }
+}
