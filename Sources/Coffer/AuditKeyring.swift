@@ -77,16 +77,29 @@ final class AuditKeyring: Sendable {
     /// - Returns: how many were re-wrapped.
     func rewrap(to newKEK: any KeyEncryptionKeyProvider, newID: KEKIdentifier, providers: [KEKIdentifier: any KeyEncryptionKeyProvider], _ store: any LifecycleSecretStore) async throws -> Int {
         var count = 0
-        for record in try await store.auditKeys() where record.wrapped.kekID != newID {
+        for record in try await store.auditKeys() {
+            if record.wrapped.kekID == newID {
+                // Re-wrapped by an earlier, interrupted rotation: this vault's KEK may no longer
+                // open it, the new one does.
+                if state.withLock({ $0[record.version] }) == nil {
+                    let key = try await VaultCore.mappingCrypto {
+                        try await newKEK.unwrap(record.wrapped, workspace: Self.binding, dataKeyVersion: record.version)
+                    }
+                    state.withLock { $0[record.version] = KeyedHash(key: key) }
+                }
+                continue
+            }
             guard let provider = providers[record.wrapped.kekID] else {
                 throw VaultError.keyUnavailable(
                     "audit key version \(record.version) is wrapped by KEK \(record.wrapped.kekID), which is neither the new KEK nor a configured one; "
                         + "pass that KEK with --kek or --previous-kek and run the rotation again")
             }
-            let wrapped = try await VaultCore.mappingCrypto {
+            let (key, wrapped) = try await VaultCore.mappingCrypto {
                 let key = try await provider.unwrap(record.wrapped, workspace: Self.binding, dataKeyVersion: record.version)
-                return try await newKEK.wrap(key, workspace: Self.binding, dataKeyVersion: record.version)
+                return (key, try await newKEK.wrap(key, workspace: Self.binding, dataKeyVersion: record.version))
             }
+            // Keep it: this vault may no longer have a KEK that unwraps the new wrapping.
+            state.withLock { $0[record.version] = KeyedHash(key: key) }
             if try await store.rewrapAuditKey(version: record.version, expectedKEKID: record.wrapped.kekID, wrapped: wrapped) { count += 1 }
         }
         return count

@@ -44,6 +44,14 @@ final class AuditLog: Sendable {
         self.logger = logger
     }
 
+    deinit {
+        let dropped = state.withLock { $0.pending.count }
+        if dropped > 0 {
+            logger.error("buffered audit records dropped: the vault was released before they were committed; call flushAudit() first",
+                         metadata: ["records": "\(dropped)"])
+        }
+    }
+
     // MARK: Recording
 
     /// Queues `event` and returns once it is committed.
@@ -88,9 +96,11 @@ final class AuditLog: Sendable {
         case .nothing: break
         case .commit: Task { await self.drain() }
         case .arm:
+            // Weak: a timer must not keep a released vault's store (and its open database) alive.
             let interval = configuration.flushInterval
-            Task {
+            Task { [weak self] in
                 try? await Task.sleep(for: interval)
+                guard let self else { return }
                 self.state.withLock { $0.timerArmed = false }
                 await self.flushQueued()
             }

@@ -19,6 +19,18 @@ extension VaultCore {
         }
         providers[newID] = newKEK
 
+        // The audit MAC keys first (a handful; not counted in the report, which counts data keys).
+        if let keyring = auditKeyring, let lifecycle = store as? any LifecycleSecretStore {
+            // Make sure the audit key exists now, so it is re-wrapped with the rest and the
+            // rotation's own audit record does not create one under the old KEK afterwards.
+            var n = try await keyring.rewrap(to: newKEK, newID: newID, providers: providers, lifecycle)
+            if audit != nil {
+                _ = try await keyring.current(lifecycle)
+                n += try await keyring.rewrap(to: newKEK, newID: newID, providers: providers, lifecycle)
+            }
+            if n > 0 { logger.info("re-wrapped audit keys", metadata: ["new_kek": "\(newID)", "audit_keys": "\(n)"]) }
+        }
+
         let counts = try await store.dataKeyCountByKEK()
         let total = counts.filter { $0.key != newID }.reduce(0) { $0 + $1.value }
         var report = KEKRotationProgress(newKEK: newID, rewrapped: 0, total: total, batches: 0, finished: false)
@@ -57,10 +69,8 @@ extension VaultCore {
                 throw VaultError.storeCorrupted("the store keeps returning data keys it does not re-wrap; KEK rotation stopped")
             }
         }
-        // The audit MAC keys are wrapped by the KEK too.
         var auditKeysLeft = false
-        if let keyring = auditKeyring, let lifecycle = store as? any LifecycleSecretStore {
-            report.rewrapped += try await keyring.rewrap(to: newKEK, newID: newID, providers: providers, lifecycle)
+        if let lifecycle = store as? any LifecycleSecretStore {
             auditKeysLeft = try await lifecycle.auditKeys().contains { $0.wrapped.kekID != newID }
         }
         let after = try await store.dataKeyCountByKEK()

@@ -186,7 +186,7 @@ public struct WorkspaceScope: Sendable {
     public func undelete(_ name: String, version: UInt32? = nil) async throws -> [UInt32] {
         try await core.audited(.undelete, actor: actor, workspace: id, name: name, version: version) {
             let restorable = try await restorableVersions(name, version: version)
-            let changed = try await setDeleted(name, version: nil, versions: restorable, deletedAt: nil)
+            let changed = try await setDeleted(name, version: version, versions: restorable, deletedAt: nil)
             core.logger.debug("undeleted secret versions", metadata: ["workspace": "\(id)", "name": "\(name)", "versions": "\(changed)"])
             return changed
         } describe: { changed in (nil, "versions \(changed.map(String.init).joined(separator: ","))") }

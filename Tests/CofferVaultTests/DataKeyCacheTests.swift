@@ -15,7 +15,8 @@ struct DataKeyCacheTests {
         try await f.vault.createWorkspace("cold")
         try await f.vault.workspace("cold").put("s", value: bytes("cold-value"))
         let counting = CountingKEK(f.kek, delay: delay, failFirst: failFirst)
-        return (f, f.freshVault(kek: counting, configure: configure), counting)
+        // Audit off: these tests count data-key unwraps, and the audit MAC key is one more.
+        return (f, f.freshVault(kek: counting) { $0.audit.enabled = false; configure(&$0) }, counting)
     }
 
     @Test("50 concurrent gets on a cold workspace unwrap its data key once")
@@ -45,7 +46,7 @@ struct DataKeyCacheTests {
             try await f.vault.workspace(ws).put("s", value: bytes("value-\(ws)"))
         }
         let counting = CountingKEK(f.kek)
-        let vault = f.freshVault(kek: counting) { $0.dataKeyCacheMaxEntries = 2 }
+        let vault = f.freshVault(kek: counting) { $0.dataKeyCacheMaxEntries = 2; $0.audit.enabled = false }
         func read(_ ws: String) async throws -> String { text(try await vault.workspace(ws).get("s").value) }
         #expect(try await read("a") == "value-a")
         #expect(try await read("b") == "value-b")

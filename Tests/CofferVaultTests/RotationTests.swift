@@ -185,10 +185,10 @@ struct RotationTests {
         let some = try await f.store.dataKeys(notWrappedBy: newKEK.id, limit: 2)
         var rewraps: [DataKeyRewrap] = []
         for row in some {
-            let dek = try f.kek.unwrap(row.wrapped, workspace: row.workspace, dataKeyVersion: row.version)
+            let dek = try f.kek.unwrap(row.wrapped, workspace: row.wrapBinding, dataKeyVersion: row.version)
             rewraps.append(DataKeyRewrap(
                 workspace: row.workspace, version: row.version, expectedKEKID: row.wrapped.kekID,
-                wrapped: try newKEK.wrap(dek, workspace: row.workspace, dataKeyVersion: row.version)))
+                wrapped: try newKEK.wrap(dek, workspace: row.wrapBinding, dataKeyVersion: row.version)))
         }
         #expect(try await f.store.rewrapDataKeys(rewraps) == 2)
 
