@@ -25,7 +25,16 @@ import PostgresNIO
 /// - `secret_versions((workspace_id, name) → secrets, version, dek_version, ciphertext, kind,
 ///   content_type, labels jsonb, expires_at, created_at, deleted_at, PK(workspace_id, name, version))`.
 ///
-/// Row-level security is ENABLED and FORCED on the four tables (so it binds the owner too):
+/// Migration 2 adds `workspaces.key_generation, deleted_at, shredded_at`, a partial index on
+/// `secret_versions(deleted_at)`, the store-wide audit tables `audit_keys`, `audit_log`,
+/// `audit_head` (one row, the genesis head inserted by the migration) and `audit_checkpoint`
+/// (at most one row), and `shred_bound_workspace(now, generation)`: a `SECURITY DEFINER`
+/// function owned by the maintenance role that shreds the workspace bound to the transaction
+/// (and nothing else: RLS is forced on its owner too), so the application role can shred without
+/// being allowed to delete data keys or secret rows itself.
+///
+/// Row-level security is ENABLED and FORCED on the four tenant tables (so it binds the owner
+/// too); the audit tables have none (they are store-wide) and are guarded by grants alone:
 /// - policy `workspace_isolation` (every role): a row is visible and writable only when its
 ///   workspace is the one bound to the transaction with
 ///   `set_config('coffer.workspace', <id>, true)`;
@@ -104,21 +113,91 @@ enum PostgresSchema {
                         WITH CHECK (current_setting('coffer.fleet', true) = 'on');
                     """
             }.joined()),
+        Migration(version: 2, description: "workspace key generations and states; retention index; audit log", sql: """
+            ALTER TABLE {S}.workspaces ADD COLUMN key_generation text COLLATE "C";
+            ALTER TABLE {S}.workspaces ADD COLUMN deleted_at bigint;
+            ALTER TABLE {S}.workspaces ADD COLUMN shredded_at bigint;
+            CREATE INDEX workspaces_deleted_at ON {S}.workspaces(deleted_at) WHERE deleted_at IS NOT NULL AND shredded_at IS NULL;
+            CREATE INDEX secret_versions_deleted_at ON {S}.secret_versions(deleted_at) WHERE deleted_at IS NOT NULL;
+            CREATE TABLE {S}.audit_keys (
+                version bigint NOT NULL PRIMARY KEY,
+                kek_id text NOT NULL,
+                wrapped bytea NOT NULL,
+                created_at bigint NOT NULL
+            );
+            CREATE TABLE {S}.audit_log (
+                sequence bigint NOT NULL PRIMARY KEY CHECK (sequence > 0),
+                time bigint NOT NULL,
+                actor text COLLATE "C" NOT NULL,
+                action text COLLATE "C" NOT NULL,
+                outcome text COLLATE "C" NOT NULL,
+                workspace text COLLATE "C",
+                name text COLLATE "C",
+                version bigint,
+                detail text COLLATE "C",
+                key_version bigint NOT NULL,
+                mac bytea NOT NULL
+            );
+            CREATE INDEX audit_log_workspace ON {S}.audit_log(workspace, sequence);
+            CREATE INDEX audit_log_time ON {S}.audit_log(time);
+            CREATE TABLE {S}.audit_head (
+                id boolean NOT NULL PRIMARY KEY DEFAULT true CHECK (id),
+                sequence bigint NOT NULL,
+                mac bytea NOT NULL,
+                key_version bigint NOT NULL,
+                seal bytea NOT NULL
+            );
+            INSERT INTO {S}.audit_head (id, sequence, mac, key_version, seal)
+                VALUES (true, 0, decode(repeat('00', 32), 'hex'), 0, ''::bytea);
+            CREATE TABLE {S}.audit_checkpoint (
+                id boolean NOT NULL PRIMARY KEY DEFAULT true CHECK (id),
+                sequence bigint NOT NULL,
+                mac bytea NOT NULL,
+                created_at bigint NOT NULL,
+                key_version bigint NOT NULL,
+                seal bytea NOT NULL
+            );
+            CREATE FUNCTION {S}.shred_bound_workspace(p_now bigint, p_generation text)
+                RETURNS TABLE (dek_versions bigint[], versions_destroyed bigint)
+                LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+                AS $shred$
+                WITH w AS (
+                    UPDATE {S}.workspaces
+                    SET shredded_at = p_now, deleted_at = COALESCE(deleted_at, p_now), key_generation = p_generation
+                    WHERE id = current_setting('coffer.workspace', true) AND shredded_at IS NULL
+                    RETURNING id),
+                k AS (DELETE FROM {S}.data_keys d USING w WHERE d.workspace_id = w.id RETURNING d.version),
+                v AS (DELETE FROM {S}.secret_versions x USING w WHERE x.workspace_id = w.id RETURNING 1),
+                s AS (DELETE FROM {S}.secrets x USING w WHERE x.workspace_id = w.id RETURNING 1)
+                SELECT COALESCE((SELECT array_agg(version ORDER BY version) FROM k), ARRAY[]::bigint[]),
+                       (SELECT COUNT(*) FROM v)
+                FROM w
+                $shred$;
+            REVOKE ALL ON FUNCTION {S}.shred_bound_workspace(bigint, text) FROM PUBLIC
+            """),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }
 
     /// What the application role may do (schema `{S}`, role `{R}`): read its workspace, rotate
     /// its data key (the vault does that before a write), count encryptions, write, prune and
-    /// soft-delete secret versions. No DELETE on workspaces or data keys, no ciphertext UPDATE
-    /// (re-encryption is a maintenance job), nothing on other schemas.
+    /// soft-delete secret versions, soft-delete its workspace and shred it (through the
+    /// function only), append to and read the audit log, add audit keys. No DELETE on
+    /// workspaces, data keys or secret rows, no ciphertext UPDATE (re-encryption is a
+    /// maintenance job), no UPDATE or DELETE of audit records, no checkpoint writes, nothing on
+    /// other schemas.
     static let applicationGrants = """
         GRANT USAGE ON SCHEMA {S} TO {R};
         GRANT SELECT ON {S}.schema_migrations TO {R};
-        GRANT SELECT, UPDATE (primary_dek_version, last_dek_version) ON {S}.workspaces TO {R};
+        GRANT SELECT, UPDATE (primary_dek_version, last_dek_version, deleted_at) ON {S}.workspaces TO {R};
         GRANT SELECT, INSERT, UPDATE (encryption_count) ON {S}.data_keys TO {R};
         GRANT SELECT, INSERT, UPDATE (last_version) ON {S}.secrets TO {R};
         GRANT SELECT, INSERT, DELETE, UPDATE (deleted_at) ON {S}.secret_versions TO {R};
+        GRANT EXECUTE ON FUNCTION {S}.shred_bound_workspace(bigint, text) TO {R};
+        GRANT SELECT, INSERT ON {S}.audit_keys TO {R};
+        GRANT SELECT, INSERT ON {S}.audit_log TO {R};
+        GRANT SELECT, UPDATE ON {S}.audit_head TO {R};
+        GRANT SELECT ON {S}.audit_checkpoint TO {R};
         """
 
     static func substitute(_ sql: String, schema: String, role: String? = nil) -> String {

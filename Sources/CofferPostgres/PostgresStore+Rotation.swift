@@ -16,10 +16,11 @@ extension PostgresStore {
         let t = tables
         let rotated = try await transaction(.application, .workspace(ws), operation: "rotating a data key") { connection in
             let rows = try await connection.query("""
-                SELECT primary_dek_version, last_dek_version FROM \(unescaped: t.workspaces) WHERE id = \(ws) FOR UPDATE
+                SELECT primary_dek_version, last_dek_version, deleted_at, shredded_at FROM \(unescaped: t.workspaces) WHERE id = \(ws) FOR UPDATE
                 """, logger: logger).collect()
             guard let row = rows.first else { throw VaultError.workspaceNotFound(ws) }
-            let (primary, last) = try row.decode((Int64, Int64).self)
+            let (primary, last, deletedAt, shreddedAt) = try row.decode((Int64, Int64, Int64?, Int64?).self)
+            try Self.requireLive(ws, deletedAt: deletedAt, shreddedAt: shreddedAt)
             guard primary == Int64(expectedPrimary), Int64(record.version) == last + 1 else { return false }
             var fresh = record
             fresh.encryptionCount = 0
@@ -39,11 +40,11 @@ extension PostgresStore {
     /// See ``RotatingSecretStore/dataKeys(notWrappedBy:limit:)``. Maintenance role (fleet-wide).
     public func dataKeys(notWrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord] {
         guard limit > 0 else { return [] }
-        let t = tables
+        let source = dataKeySource
         return try await transaction(.maintenance, .fleet, operation: "listing data keys to rewrap") { connection in
             try await connection.query("""
-                SELECT \(unescaped: Self.dataKeyColumns) FROM \(unescaped: t.dataKeys)
-                WHERE kek_id <> \(kekID.description) ORDER BY workspace_id, version LIMIT \(Int64(limit))
+                SELECT \(unescaped: Self.dataKeyColumns) FROM \(unescaped: source)
+                WHERE d.kek_id <> \(kekID.description) ORDER BY d.workspace_id, d.version LIMIT \(Int64(limit))
                 """, logger: logger).collect().map(Self.dataKeyRecord)
         }
     }
@@ -104,6 +105,8 @@ extension PostgresStore {
             try await connection.query("""
                 SELECT \(unescaped: Self.infoColumns), ciphertext, name FROM \(unescaped: t.versions)
                 WHERE workspace_id = \(workspace) AND dek_version = ANY(\(versions))
+                  AND EXISTS (SELECT 1 FROM \(unescaped: t.workspaces) AS lw
+                              WHERE lw.id = \(workspace) AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
                   AND (\(cursorName)::text IS NULL
                        OR (name, version) > (\(cursorName)::text COLLATE "C", \(cursorVersion)::bigint))
                 ORDER BY name, version LIMIT \(Int64(limit))
@@ -128,10 +131,12 @@ extension PostgresStore {
         let t = tables
         return try await transaction(.maintenance, .workspace(workspace), operation: "re-encrypting secret versions") { connection in
             let rows = try await connection.query(
-                "SELECT min_dek_version FROM \(unescaped: t.workspaces) WHERE id = \(workspace) FOR SHARE", logger: logger
+                "SELECT min_dek_version, deleted_at, shredded_at FROM \(unescaped: t.workspaces) WHERE id = \(workspace) FOR SHARE",
+                logger: logger
             ).collect()
             guard let row = rows.first else { throw VaultError.workspaceNotFound(workspace) }
-            let minimum = try row.decode(Int64.self)
+            let (minimum, deletedAt, shreddedAt) = try row.decode((Int64, Int64?, Int64?).self)
+            try Self.requireLive(workspace, deletedAt: deletedAt, shreddedAt: shreddedAt)
             // Every target key must exist and not be retired, whether or not a row applies; its
             // row is locked first (data keys before versions, like a put).
             for version in Set(ordered.map(\.newDataKeyVersion)).sorted() {
@@ -208,10 +213,14 @@ extension PostgresStore {
         let t = tables
         try await transaction(.maintenance, .workspace(workspace), operation: "retiring data keys") { connection in
             let rows = try await connection.query(
-                "SELECT primary_dek_version, min_dek_version FROM \(unescaped: t.workspaces) WHERE id = \(workspace) FOR UPDATE", logger: logger
+                """
+                SELECT primary_dek_version, min_dek_version, deleted_at, shredded_at FROM \(unescaped: t.workspaces)
+                WHERE id = \(workspace) FOR UPDATE
+                """, logger: logger
             ).collect()
             guard let row = rows.first else { throw VaultError.workspaceNotFound(workspace) }
-            let (primary, minimum) = try row.decode((Int64, Int64).self)
+            let (primary, minimum, deletedAt, shreddedAt) = try row.decode((Int64, Int64, Int64?, Int64?).self)
+            try Self.requireLive(workspace, deletedAt: deletedAt, shreddedAt: shreddedAt)
             guard Int64(version) <= primary else { throw VaultError.dataKeyNotFound(workspace: workspace, version: version) }
             guard Int64(version) > minimum else { return }
             let inUse = try await usage(connection, workspace: workspace, below: Int64(version), equal: nil)
@@ -231,10 +240,13 @@ extension PostgresStore {
         let t = tables
         try await transaction(.maintenance, .workspace(workspace), operation: "destroying a data key") { connection in
             let rows = try await connection.query(
-                "SELECT primary_dek_version FROM \(unescaped: t.workspaces) WHERE id = \(workspace) FOR UPDATE", logger: logger
+                """
+                SELECT primary_dek_version, deleted_at, shredded_at FROM \(unescaped: t.workspaces) WHERE id = \(workspace) FOR UPDATE
+                """, logger: logger
             ).collect()
             guard let row = rows.first else { throw VaultError.workspaceNotFound(workspace) }
-            let primary = try row.decode(Int64.self)
+            let (primary, deletedAt, shreddedAt) = try row.decode((Int64, Int64?, Int64?).self)
+            try Self.requireLive(workspace, deletedAt: deletedAt, shreddedAt: shreddedAt)
             let exists = try await connection.query("""
                 SELECT 1 FROM \(unescaped: t.dataKeys) WHERE workspace_id = \(workspace) AND version = \(Int64(version))
                 """, logger: logger).collect()
@@ -257,11 +269,19 @@ extension PostgresStore {
         let encryptions = policy?.maxEncryptionsPerDataKey.map { Int64(clamping: $0) }
         let t = tables
         try await transaction(.maintenance, .workspace(workspace), operation: "setting a rotation policy") { connection in
-            let rows = try await connection.query("""
+            // Applies only to a live workspace (UPDATE re-checks its condition on the newest row
+            // version); when nothing applied, a second read says why.
+            let updated = try await connection.query("""
                 UPDATE \(unescaped: t.workspaces) SET max_dek_age_seconds = \(age), max_dek_encryptions = \(encryptions)
-                WHERE id = \(workspace) RETURNING 1
+                WHERE id = \(workspace) AND deleted_at IS NULL AND shredded_at IS NULL RETURNING 1
                 """, logger: logger).collect()
-            guard !rows.isEmpty else { throw VaultError.workspaceNotFound(workspace) }
+            if !updated.isEmpty { return }
+            let rows = try await connection.query("""
+                SELECT deleted_at, shredded_at FROM \(unescaped: t.workspaces) WHERE id = \(workspace)
+                """, logger: logger).collect()
+            guard let row = rows.first else { throw VaultError.workspaceNotFound(workspace) }
+            let (deletedAt, shreddedAt) = try row.decode((Int64?, Int64?).self)
+            try Self.requireLive(workspace, deletedAt: deletedAt, shreddedAt: shreddedAt)
         }
     }
 }

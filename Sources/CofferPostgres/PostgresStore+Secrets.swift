@@ -10,12 +10,12 @@ extension PostgresStore {
     // MARK: Workspaces
 
     static let workspaceColumns =
-        "id, created_at, primary_dek_version, min_dek_version, max_dek_age_seconds, max_dek_encryptions"
+        "id, created_at, primary_dek_version, min_dek_version, max_dek_age_seconds, max_dek_encryptions, key_generation, deleted_at, shredded_at"
 
     /// Decodes ``workspaceColumns``. A policy with neither limit is stored as no override.
     static func workspaceRecord(_ row: PostgresRow) throws -> WorkspaceRecord {
-        let (id, created, primary, minimum, age, encryptions) =
-            try row.decode((String, Int64, Int64, Int64, Double?, Int64?).self)
+        let (id, created, primary, minimum, age, encryptions, generation, deleted, shredded) =
+            try row.decode((String, Int64, Int64, Int64, Double?, Int64?, String?, Int64?, Int64?).self)
         var policy: RotationPolicy?
         if age != nil || encryptions != nil {
             policy = RotationPolicy(
@@ -25,15 +25,29 @@ extension PostgresStore {
         return WorkspaceRecord(
             id: id, createdAt: PostgresCoding.date(micros: created),
             primaryDataKeyVersion: try PostgresCoding.version(primary),
-            minimumDecryptionVersion: try PostgresCoding.version(minimum), rotationPolicy: policy)
+            minimumDecryptionVersion: try PostgresCoding.version(minimum), rotationPolicy: policy,
+            keyGeneration: generation, deletedAt: deleted.map(PostgresCoding.date(micros:)),
+            shreddedAt: shredded.map(PostgresCoding.date(micros:)))
     }
 
-    static let dataKeyColumns = "workspace_id, version, kek_id, wrapped, created_at, encryption_count"
+    /// Throws when a workspace row's state forbids writing its secrets (shredded first: a
+    /// shredded workspace is deleted too).
+    static func requireLive(_ id: String, deletedAt: Int64?, shreddedAt: Int64?) throws {
+        if shreddedAt != nil { throw VaultError.workspaceShredded(id) }
+        if deletedAt != nil { throw VaultError.workspaceDeleted(id) }
+    }
+
+    /// The data-key columns, read through ``dataKeySource`` so that ``DataKeyRecord/keyGeneration``
+    /// comes from the workspace row as it is now (never stored with the key).
+    static let dataKeyColumns = "d.workspace_id, d.version, d.kek_id, d.wrapped, d.created_at, d.encryption_count, w.key_generation"
+
+    /// `FROM` clause for ``dataKeyColumns``: data keys (alias `d`) joined with their workspace (`w`).
+    var dataKeySource: String { "\(tables.dataKeys) AS d JOIN \(tables.workspaces) AS w ON w.id = d.workspace_id" }
 
     /// Decodes ``dataKeyColumns``.
     static func dataKeyRecord(_ row: PostgresRow) throws -> DataKeyRecord {
-        let (workspace, version, kekText, wrapped, created, count) =
-            try row.decode((String, Int64, String, ByteBuffer, Int64, Int64).self)
+        let (workspace, version, kekText, wrapped, created, count, generation) =
+            try row.decode((String, Int64, String, ByteBuffer, Int64, Int64, String?).self)
         guard let kekID = try? KEKIdentifier(parsing: kekText) else {
             throw VaultError.storeCorrupted("data key of workspace '\(workspace)' has a malformed KEK id")
         }
@@ -41,7 +55,8 @@ extension PostgresStore {
             workspace: workspace, version: try PostgresCoding.version(version),
             wrapped: WrappedDataKey(kekID: kekID, ciphertext: PostgresCoding.bytes(wrapped)),
             createdAt: PostgresCoding.date(micros: created),
-            encryptionCount: try PostgresCoding.count(count, what: "encryption count of a data key of workspace '\(workspace)'"))
+            encryptionCount: try PostgresCoding.count(count, what: "encryption count of a data key of workspace '\(workspace)'"),
+            keyGeneration: generation)
     }
 
     func insertDataKey(_ connection: PostgresConnection, _ key: DataKeyRecord) async throws {
@@ -63,12 +78,14 @@ extension PostgresStore {
         try await transaction(.maintenance, .workspace(workspace.id), operation: "creating a workspace") { connection in
             let inserted = try await connection.query("""
                 INSERT INTO \(unescaped: t.workspaces)
-                    (id, created_at, primary_dek_version, min_dek_version, last_dek_version, max_dek_age_seconds, max_dek_encryptions)
+                    (id, created_at, primary_dek_version, min_dek_version, last_dek_version, max_dek_age_seconds, max_dek_encryptions,
+                     key_generation)
                 VALUES (\(workspace.id), \(PostgresCoding.micros(workspace.createdAt)), \(Int64(workspace.primaryDataKeyVersion)),
                         \(Int64(max(1, workspace.minimumDecryptionVersion))),
                         \(Int64(max(workspace.primaryDataKeyVersion, firstDataKey.version))),
                         \(workspace.rotationPolicy?.maxDataKeyAgeSeconds),
-                        \(workspace.rotationPolicy?.maxEncryptionsPerDataKey.map { Int64(clamping: $0) }))
+                        \(workspace.rotationPolicy?.maxEncryptionsPerDataKey.map { Int64(clamping: $0) }),
+                        \(workspace.keyGeneration))
                 ON CONFLICT (id) DO NOTHING
                 RETURNING 1
                 """, logger: logger).collect()
@@ -100,11 +117,11 @@ extension PostgresStore {
 
     /// See ``SecretStore/dataKeys(workspace:)``. Application role.
     public func dataKeys(workspace: String) async throws -> [DataKeyRecord] {
-        let t = tables
+        let source = dataKeySource
         return try await transaction(.application, .workspace(workspace), operation: "reading data keys") { connection in
             try await connection.query("""
-                SELECT \(unescaped: Self.dataKeyColumns) FROM \(unescaped: t.dataKeys)
-                WHERE workspace_id = \(workspace) ORDER BY version
+                SELECT \(unescaped: Self.dataKeyColumns) FROM \(unescaped: source)
+                WHERE d.workspace_id = \(workspace) ORDER BY d.version
                 """, logger: logger).collect().map(Self.dataKeyRecord)
         }
     }
@@ -122,80 +139,91 @@ extension PostgresStore {
         _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8]
     ) async throws -> SecretVersionInfo {
         let labels = try PostgresCoding.labelsJSON(request.metadata.labels)
+        return try await transaction(.application, .workspace(request.workspace), operation: "writing a secret") { connection in
+            try await put(connection, request, labels: labels, seal: seal)
+        }
+    }
+
+    /// The body of a put inside the caller's transaction (workspace bound): see
+    /// ``putSecretVersion(_:seal:)``. `labels` is the request's labels as JSON.
+    func put(
+        _ connection: PostgresConnection, _ request: PutSecretRequest, labels: String,
+        seal: (_ version: UInt32) throws -> [UInt8]
+    ) async throws -> SecretVersionInfo {
         let maxVersions = max(1, request.maxVersions)
         let ws = request.workspace
         let name = request.name
         let dek = Int64(request.dataKeyVersion)
         let limit = request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }
         let t = tables
-        return try await transaction(.application, .workspace(ws), operation: "writing a secret") { connection in
-            // One round trip: lock the workspace row (shared), then create the secret's row if
-            // needed. The INSERT reads the locked row, so it runs after the lock and inserts
-            // nothing when the workspace does not exist (no row comes back then).
-            let workspaceRows = try await connection.query("""
-                WITH w AS (SELECT min_dek_version FROM \(unescaped: t.workspaces) WHERE id = \(ws) FOR SHARE),
-                     s AS (INSERT INTO \(unescaped: t.secrets) (workspace_id, name, last_version)
-                           SELECT \(ws), \(name), 0 FROM w
-                           ON CONFLICT (workspace_id, name) DO NOTHING)
-                SELECT min_dek_version FROM w
-                """, logger: logger).collect()
-            guard let workspaceRow = workspaceRows.first else { throw VaultError.workspaceNotFound(ws) }
-            let minimum = try workspaceRow.decode(Int64.self)
+        // One round trip: lock the workspace row (shared; a shred or a workspace delete
+        // waits for it), then create the secret's row if needed. The INSERT reads the locked
+        // row, so it runs after the lock and inserts nothing when the workspace does not
+        // exist or is deleted or shredded.
+        let workspaceRows = try await connection.query("""
+            WITH w AS (SELECT min_dek_version, deleted_at, shredded_at FROM \(unescaped: t.workspaces) WHERE id = \(ws) FOR SHARE),
+                 s AS (INSERT INTO \(unescaped: t.secrets) (workspace_id, name, last_version)
+                       SELECT \(ws), \(name), 0 FROM w WHERE w.deleted_at IS NULL AND w.shredded_at IS NULL
+                       ON CONFLICT (workspace_id, name) DO NOTHING)
+            SELECT min_dek_version, deleted_at, shredded_at FROM w
+            """, logger: logger).collect()
+        guard let workspaceRow = workspaceRows.first else { throw VaultError.workspaceNotFound(ws) }
+        let (minimum, deletedAt, shreddedAt) = try workspaceRow.decode((Int64, Int64?, Int64?).self)
+        try Self.requireLive(ws, deletedAt: deletedAt, shreddedAt: shreddedAt)
 
-            // Lock the secret row first, then read the current version in a separate statement:
-            // at READ COMMITTED a statement that waited for the lock re-reads the locked row but
-            // keeps its old snapshot for everything else, so a MAX(version) computed in the same
-            // statement would miss the version the lock holder just committed (two check-and-set
-            // writers would both win). The next statement takes a fresh snapshot.
-            let state = try await connection.query("""
-                SELECT last_version FROM \(unescaped: t.secrets) WHERE workspace_id = \(ws) AND name = \(name) FOR UPDATE
-                """, logger: logger).collect()
-            guard let stateRow = state.first else {
-                throw VaultError.storeCorrupted("the row of secret '\(name)' in workspace '\(ws)' vanished inside its transaction")
-            }
-            let lastRaw = try stateRow.decode(Int64.self)
-            let currentRows = try await connection.query("""
-                SELECT COALESCE(MAX(version), 0) FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name)
-                """, logger: logger).collect()
-            let currentRaw = try currentRows.first?.decode(Int64.self) ?? 0
-            let last = try PostgresCoding.version(lastRaw)
-            let current = try PostgresCoding.version(currentRaw)
-            if let expected = request.expectedCurrentVersion, expected != current {
-                throw VaultError.checkAndSetConflict(workspace: ws, name: name, expected: expected, actual: current)
-            }
-            guard last < UInt32.max else {
-                throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
-            }
-            let version = last + 1
-            // Count first: a put refused at the limit never calls seal. Rolled back if anything
-            // below fails.
-            try await countEncryptions(connection, workspace: ws, dataKeyVersion: dek, count: 1, minimum: minimum, limit: limit)
-            let ciphertext = try seal(version)
-
-            // Keep the newest maxVersions - 1 existing versions; the new one makes maxVersions.
-            if Int(version) > maxVersions {
-                try await connection.query("""
-                    DELETE FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name) AND version <= (
-                        SELECT version FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name)
-                        ORDER BY version DESC LIMIT 1 OFFSET \(Int64(maxVersions - 1)))
-                    """, logger: logger)
-            }
-            // One round trip: the new version's row and the secret's last_version (its row is
-            // already locked by this transaction).
-            try await connection.query("""
-                WITH v AS (
-                    INSERT INTO \(unescaped: t.versions)
-                        (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
-                    VALUES (\(ws), \(name), \(Int64(version)), \(dek), \(PostgresCoding.bytes(ciphertext)),
-                            \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
-                            \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now))))
-                UPDATE \(unescaped: t.secrets) SET last_version = \(Int64(version)) WHERE workspace_id = \(ws) AND name = \(name)
-                """, logger: logger)
-            return SecretVersionInfo(
-                workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
-                metadata: request.metadata,
-                createdAt: PostgresCoding.date(micros: PostgresCoding.micros(request.now)), deletedAt: nil)
+        // Lock the secret row first, then read the current version in a separate statement:
+        // at READ COMMITTED a statement that waited for the lock re-reads the locked row but
+        // keeps its old snapshot for everything else, so a MAX(version) computed in the same
+        // statement would miss the version the lock holder just committed (two check-and-set
+        // writers would both win). The next statement takes a fresh snapshot.
+        let state = try await connection.query("""
+            SELECT last_version FROM \(unescaped: t.secrets) WHERE workspace_id = \(ws) AND name = \(name) FOR UPDATE
+            """, logger: logger).collect()
+        guard let stateRow = state.first else {
+            throw VaultError.storeCorrupted("the row of secret '\(name)' in workspace '\(ws)' vanished inside its transaction")
         }
+        let lastRaw = try stateRow.decode(Int64.self)
+        let currentRows = try await connection.query("""
+            SELECT COALESCE(MAX(version), 0) FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name)
+            """, logger: logger).collect()
+        let currentRaw = try currentRows.first?.decode(Int64.self) ?? 0
+        let last = try PostgresCoding.version(lastRaw)
+        let current = try PostgresCoding.version(currentRaw)
+        if let expected = request.expectedCurrentVersion, expected != current {
+            throw VaultError.checkAndSetConflict(workspace: ws, name: name, expected: expected, actual: current)
+        }
+        guard last < UInt32.max else {
+            throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
+        }
+        let version = last + 1
+        // Count first: a put refused at the limit never calls seal. Rolled back if anything
+        // below fails.
+        try await countEncryptions(connection, workspace: ws, dataKeyVersion: dek, count: 1, minimum: minimum, limit: limit)
+        let ciphertext = try seal(version)
+
+        // Keep the newest maxVersions - 1 existing versions; the new one makes maxVersions.
+        if Int(version) > maxVersions {
+            try await connection.query("""
+                DELETE FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name) AND version <= (
+                    SELECT version FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name)
+                    ORDER BY version DESC LIMIT 1 OFFSET \(Int64(maxVersions - 1)))
+                """, logger: logger)
+        }
+        // One round trip: the new version's row and the secret's last_version (its row is
+        // already locked by this transaction).
+        try await connection.query("""
+            WITH v AS (
+                INSERT INTO \(unescaped: t.versions)
+                    (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+                VALUES (\(ws), \(name), \(Int64(version)), \(dek), \(PostgresCoding.bytes(ciphertext)),
+                        \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
+                        \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now))))
+            UPDATE \(unescaped: t.secrets) SET last_version = \(Int64(version)) WHERE workspace_id = \(ws) AND name = \(name)
+            """, logger: logger)
+        return SecretVersionInfo(
+            workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
+            metadata: request.metadata,
+            createdAt: PostgresCoding.date(micros: PostgresCoding.micros(request.now)), deletedAt: nil)
     }
 
     /// Adds `count` to the encryption count of a data key inside the caller's transaction, only
@@ -263,11 +291,16 @@ extension PostgresStore {
                 rows = try await connection.query("""
                     SELECT \(unescaped: Self.infoColumns), ciphertext FROM \(unescaped: t.versions)
                     WHERE workspace_id = \(workspace) AND name = \(name) AND version = \(Int64(version))
+                      AND EXISTS (SELECT 1 FROM \(unescaped: t.workspaces) AS lw
+                                  WHERE lw.id = \(workspace) AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
                     """, logger: logger).collect()
             } else {
                 rows = try await connection.query("""
                     SELECT \(unescaped: Self.infoColumns), ciphertext FROM \(unescaped: t.versions)
-                    WHERE workspace_id = \(workspace) AND name = \(name) ORDER BY version DESC LIMIT 1
+                    WHERE workspace_id = \(workspace) AND name = \(name)
+                      AND EXISTS (SELECT 1 FROM \(unescaped: t.workspaces) AS lw
+                                  WHERE lw.id = \(workspace) AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
+                    ORDER BY version DESC LIMIT 1
                     """, logger: logger).collect()
             }
             return try rows.first.map { try Self.storedVersion($0, workspace: workspace, name: name) }
@@ -283,7 +316,10 @@ extension PostgresStore {
                        cur.kind, cur.content_type, cur.labels::text, cur.expires_at, cur.created_at, first.created_at
                 FROM (SELECT name, MAX(version) AS maxv, MIN(version) AS minv, COUNT(*) AS n,
                              COUNT(*) - COUNT(deleted_at) AS live
-                      FROM \(unescaped: t.versions) WHERE workspace_id = \(workspace) GROUP BY name) AS agg
+                      FROM \(unescaped: t.versions) WHERE workspace_id = \(workspace)
+                        AND EXISTS (SELECT 1 FROM \(unescaped: t.workspaces) AS lw
+                                    WHERE lw.id = \(workspace) AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
+                      GROUP BY name) AS agg
                 JOIN \(unescaped: t.versions) AS cur
                   ON cur.workspace_id = \(workspace) AND cur.name = agg.name AND cur.version = agg.maxv
                 JOIN \(unescaped: t.versions) AS first
@@ -311,7 +347,10 @@ extension PostgresStore {
         return try await transaction(.application, .workspace(workspace), operation: "reading history") { connection in
             try await connection.query("""
                 SELECT \(unescaped: Self.infoColumns) FROM \(unescaped: t.versions)
-                WHERE workspace_id = \(workspace) AND name = \(name) ORDER BY version
+                WHERE workspace_id = \(workspace) AND name = \(name)
+                  AND EXISTS (SELECT 1 FROM \(unescaped: t.workspaces) AS lw
+                              WHERE lw.id = \(workspace) AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
+                ORDER BY version
                 """, logger: logger).collect().map { try Self.info($0, workspace: workspace, name: name) }
         }
     }
@@ -321,6 +360,15 @@ extension PostgresStore {
     public func setDeleted(workspace: String, name: String, versions: [UInt32]?, deletedAt: Date?) async throws -> [UInt32] {
         let t = tables
         return try await transaction(.application, .workspace(workspace), operation: "deleting or restoring versions") { connection in
+            // The workspace row first (shared, like a put): a deleted or shredded workspace's
+            // versions cannot change, and a workspace delete or shred waits for this.
+            let workspaceRows = try await connection.query("""
+                SELECT deleted_at, shredded_at FROM \(unescaped: t.workspaces) WHERE id = \(workspace) FOR SHARE
+                """, logger: logger).collect()
+            if let row = workspaceRows.first {
+                let (deletedAt, shreddedAt) = try row.decode((Int64?, Int64?).self)
+                try Self.requireLive(workspace, deletedAt: deletedAt, shreddedAt: shreddedAt)
+            }
             try await connection.query("""
                 SELECT 1 FROM \(unescaped: t.secrets) WHERE workspace_id = \(workspace) AND name = \(name) FOR UPDATE
                 """, logger: logger)

@@ -52,6 +52,11 @@ public final class PostgresStore: RotatingSecretStore {
         let dataKeys: String
         let secrets: String
         let versions: String
+        let auditKeys: String
+        let auditLog: String
+        let auditHead: String
+        let auditCheckpoint: String
+        let shredFunction: String
 
         init(schema: String) {
             let s = PostgresCoding.quoted(schema)
@@ -59,6 +64,11 @@ public final class PostgresStore: RotatingSecretStore {
             dataKeys = "\(s).data_keys"
             secrets = "\(s).secrets"
             versions = "\(s).secret_versions"
+            auditKeys = "\(s).audit_keys"
+            auditLog = "\(s).audit_log"
+            auditHead = "\(s).audit_head"
+            auditCheckpoint = "\(s).audit_checkpoint"
+            shredFunction = "\(s).shred_bound_workspace"
         }
     }
 
@@ -74,6 +84,9 @@ public final class PostgresStore: RotatingSecretStore {
         case workspace(String)
         /// Every workspace (maintenance role only: the `fleet_maintenance` policy).
         case fleet
+        /// Nothing: the transaction only touches the store-wide audit tables, which have no
+        /// row-level security (their grants restrict them), so no round trip is spent binding.
+        case storeWide
     }
 
     /// Starts the connection pools and brings the schema up to date: with a maintenance
@@ -230,6 +243,8 @@ public final class PostgresStore: RotatingSecretStore {
                         try await connection.query("SELECT set_config('coffer.workspace', \(id), true)", logger: logger)
                     case .fleet:
                         try await connection.query("SELECT set_config('coffer.fleet', 'on', true)", logger: logger)
+                    case .storeWide:
+                        break
                     }
                     return try await body(connection)
                 }

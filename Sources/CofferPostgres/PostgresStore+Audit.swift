@@ -1,0 +1,262 @@
+public import Coffer
+public import CofferCrypto
+public import Foundation
+import NIOCore
+import PostgresNIO
+
+/// The audit methods of ``LifecycleSecretStore``.
+///
+/// The audit tables are store-wide (every workspace), so they have no row-level security and
+/// these transactions bind nothing; grants restrict them instead. The application role appends
+/// (INSERT on `audit_log`, UPDATE on `audit_head`), reads, and inserts audit keys, but can
+/// never UPDATE or DELETE an audit record; purging records, writing the checkpoint and
+/// re-wrapping audit keys are maintenance jobs.
+extension PostgresStore {
+    // MARK: Audit keys
+
+    /// See ``LifecycleSecretStore/auditKeys()``. Application role.
+    public func auditKeys() async throws -> [AuditKeyRecord] {
+        let t = tables
+        return try await transaction(.application, .storeWide, operation: "reading audit keys") { connection in
+            try await connection.query("""
+                SELECT version, kek_id, wrapped, created_at FROM \(unescaped: t.auditKeys) ORDER BY version
+                """, logger: logger).collect().map { row in
+                let (version, kekText, wrapped, created) = try row.decode((Int64, String, ByteBuffer, Int64).self)
+                guard let kekID = try? KEKIdentifier(parsing: kekText) else {
+                    throw VaultError.storeCorrupted("audit key version \(version) has a malformed KEK id")
+                }
+                return AuditKeyRecord(
+                    version: try PostgresCoding.version(version),
+                    wrapped: WrappedDataKey(kekID: kekID, ciphertext: PostgresCoding.bytes(wrapped)),
+                    createdAt: PostgresCoding.date(micros: created))
+            }
+        }
+    }
+
+    /// See ``LifecycleSecretStore/insertAuditKey(_:)``. Application role.
+    public func insertAuditKey(_ record: AuditKeyRecord) async throws -> Bool {
+        let t = tables
+        return try await transaction(.application, .storeWide, operation: "creating an audit key") { connection in
+            try await connection.query("""
+                INSERT INTO \(unescaped: t.auditKeys) (version, kek_id, wrapped, created_at)
+                VALUES (\(Int64(record.version)), \(record.wrapped.kekID.description),
+                        \(PostgresCoding.bytes(record.wrapped.ciphertext)), \(PostgresCoding.micros(record.createdAt)))
+                ON CONFLICT (version) DO NOTHING
+                RETURNING 1
+                """, logger: logger).collect().count == 1
+        }
+    }
+
+    /// See ``LifecycleSecretStore/rewrapAuditKey(version:expectedKEKID:wrapped:)``. Maintenance
+    /// role (KEK rotation).
+    public func rewrapAuditKey(version: UInt32, expectedKEKID: KEKIdentifier, wrapped: WrappedDataKey) async throws -> Bool {
+        let t = tables
+        return try await transaction(.maintenance, .storeWide, operation: "rewrapping an audit key") { connection in
+            try await connection.query("""
+                UPDATE \(unescaped: t.auditKeys) SET kek_id = \(wrapped.kekID.description), wrapped = \(PostgresCoding.bytes(wrapped.ciphertext))
+                WHERE version = \(Int64(version)) AND kek_id = \(expectedKEKID.description)
+                RETURNING 1
+                """, logger: logger).collect().count == 1
+        }
+    }
+
+    // MARK: Audit log
+
+    static let auditColumns = "sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac"
+
+    /// Decodes ``auditColumns``.
+    static func auditRecord(_ row: PostgresRow) throws -> AuditRecord {
+        let cells = Array(row)
+        guard cells.count == 11 else { throw VaultError.storeCorrupted("audit record row has \(cells.count) columns, not 11") }
+        let sequence = try cells[0].decode(Int64.self)
+        let time = try cells[1].decode(Int64.self)
+        let actor = try cells[2].decode(String.self)
+        let actionText = try cells[3].decode(String.self)
+        let outcomeText = try cells[4].decode(String.self)
+        let workspace = try cells[5].decode(String?.self)
+        let name = try cells[6].decode(String?.self)
+        let version = try cells[7].decode(Int64?.self)
+        let detail = try cells[8].decode(String?.self)
+        let keyVersion = try cells[9].decode(Int64.self)
+        let mac = try cells[10].decode(ByteBuffer.self)
+        guard let action = AuditAction(rawValue: actionText) else {
+            throw VaultError.storeCorrupted("audit record \(sequence) has an unknown action (written by a newer Coffer?)")
+        }
+        guard let outcome = AuditOutcome(rawValue: outcomeText) else {
+            throw VaultError.storeCorrupted("audit record \(sequence) has an unknown outcome (written by a newer Coffer?)")
+        }
+        return AuditRecord(
+            sequence: try PostgresCoding.count(sequence, what: "audit sequence"),
+            event: AuditEvent(
+                time: PostgresCoding.date(micros: time), actor: actor, action: action, outcome: outcome,
+                workspace: workspace, name: name, version: try version.map(PostgresCoding.version), detail: detail),
+            keyVersion: try PostgresCoding.version(keyVersion),
+            mac: PostgresCoding.bytes(mac))
+    }
+
+    static func chainHead(_ row: PostgresRow) throws -> AuditChainHead {
+        let (sequence, mac, keyVersion, seal) = try row.decode((Int64, ByteBuffer, Int64, ByteBuffer).self)
+        return AuditChainHead(
+            sequence: try PostgresCoding.count(sequence, what: "audit head sequence"), mac: PostgresCoding.bytes(mac),
+            keyVersion: try PostgresCoding.version(keyVersion), seal: PostgresCoding.bytes(seal))
+    }
+
+    /// See ``LifecycleSecretStore/appendAudit(count:chain:)``. Application role.
+    ///
+    /// Three statements in one transaction: lock and read the head row (`FOR UPDATE`: appends
+    /// from every instance serialise here), then one statement that inserts every record (as
+    /// arrays, `unnest`) and moves the head, then COMMIT. Sequences are gapless because only the
+    /// holder of the head lock numbers records, and a failed append rolls back its records and
+    /// its head together. `chain` must return `count` records numbered `head.sequence + 1 …`
+    /// and a head naming the last of them; anything else writes nothing.
+    public func appendAudit(
+        count: Int, chain: @Sendable (_ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
+    ) async throws -> AuditChainHead {
+        guard count >= 0 else { throw VaultError.invalidValue("an audit append needs a count of at least 0, not \(count)") }
+        let t = tables
+        return try await transaction(.application, .storeWide, operation: "appending audit records") { connection in
+            let heads = try await connection.query("""
+                SELECT sequence, mac, key_version, seal FROM \(unescaped: t.auditHead) WHERE id FOR UPDATE
+                """, logger: logger).collect()
+            guard let headRow = heads.first else {
+                throw VaultError.storeCorrupted("the audit head row is missing")
+            }
+            let head = try Self.chainHead(headRow)
+            let (records, newHead) = try chain(head)
+            guard records.count == count,
+                  records.enumerated().allSatisfy({ $0.element.sequence == head.sequence + UInt64($0.offset) + 1 }),
+                  newHead.sequence == head.sequence + UInt64(count)
+            else {
+                throw VaultError.invalidValue(
+                    "an audit append must add \(count) record(s) numbered from \(head.sequence + 1) and a head at \(head.sequence + UInt64(count))")
+            }
+            if records.isEmpty && newHead == head { return head }
+            let sequences = records.map { Int64($0.sequence) }
+            let times = records.map { PostgresCoding.micros($0.event.time) }
+            let actors = records.map(\.event.actor)
+            let actions = records.map(\.event.action.rawValue)
+            let outcomes = records.map(\.event.outcome.rawValue)
+            // PostgresNIO has no arrays of optionals: each nullable column is a value array
+            // plus a "present" flag array.
+            let workspaces = records.map { $0.event.workspace ?? "" }
+            let hasWorkspace = records.map { $0.event.workspace != nil }
+            let names = records.map { $0.event.name ?? "" }
+            let hasName = records.map { $0.event.name != nil }
+            let versions = records.map { Int64($0.event.version ?? 0) }
+            let hasVersion = records.map { $0.event.version != nil }
+            let details = records.map { $0.event.detail ?? "" }
+            let hasDetail = records.map { $0.event.detail != nil }
+            let keyVersions = records.map { Int64($0.keyVersion) }
+            let macs = records.map { PostgresCoding.bytes($0.mac) }
+            let moved = try await connection.query("""
+                WITH r AS (
+                    INSERT INTO \(unescaped: t.auditLog) (\(unescaped: Self.auditColumns))
+                    SELECT s, tm, a, act, o, CASE WHEN hw THEN w END, CASE WHEN hn THEN n END,
+                           CASE WHEN hv THEN v END, CASE WHEN hd THEN d END, k, m
+                    FROM unnest(\(sequences)::bigint[], \(times)::bigint[], \(actors)::text[], \(actions)::text[],
+                                \(outcomes)::text[], \(workspaces)::text[], \(hasWorkspace)::boolean[], \(names)::text[],
+                                \(hasName)::boolean[], \(versions)::bigint[], \(hasVersion)::boolean[], \(details)::text[],
+                                \(hasDetail)::boolean[], \(keyVersions)::bigint[], \(macs)::bytea[])
+                         AS x(s, tm, a, act, o, w, hw, n, hn, v, hv, d, hd, k, m)
+                    RETURNING 1)
+                UPDATE \(unescaped: t.auditHead)
+                SET sequence = \(Int64(newHead.sequence)), mac = \(PostgresCoding.bytes(newHead.mac)),
+                    key_version = \(Int64(newHead.keyVersion)), seal = \(PostgresCoding.bytes(newHead.seal))
+                WHERE id AND sequence = \(Int64(head.sequence))
+                RETURNING (SELECT COUNT(*) FROM r)
+                """, logger: logger).collect()
+            guard let inserted = try moved.first?.decode(Int64.self), inserted == Int64(count) else {
+                throw VaultError.storeCorrupted("the audit head moved while its row was locked")
+            }
+            return newHead
+        }
+    }
+
+    /// See ``LifecycleSecretStore/auditHead()``. Application role.
+    public func auditHead() async throws -> AuditChainHead {
+        let t = tables
+        return try await transaction(.application, .storeWide, operation: "reading the audit head") { connection in
+            let rows = try await connection.query(
+                "SELECT sequence, mac, key_version, seal FROM \(unescaped: t.auditHead) WHERE id", logger: logger
+            ).collect()
+            return try rows.first.map(Self.chainHead) ?? .genesis
+        }
+    }
+
+    /// See ``LifecycleSecretStore/auditCheckpoint()``. Application role.
+    public func auditCheckpoint() async throws -> AuditCheckpoint? {
+        let t = tables
+        return try await transaction(.application, .storeWide, operation: "reading the audit checkpoint") { connection in
+            try await connection.query("""
+                SELECT sequence, mac, created_at, key_version, seal FROM \(unescaped: t.auditCheckpoint) WHERE id
+                """, logger: logger).collect().first.map { row in
+                let (sequence, mac, created, keyVersion, seal) = try row.decode((Int64, ByteBuffer, Int64, Int64, ByteBuffer).self)
+                return AuditCheckpoint(
+                    sequence: try PostgresCoding.count(sequence, what: "audit checkpoint sequence"), mac: PostgresCoding.bytes(mac),
+                    createdAt: PostgresCoding.date(micros: created), keyVersion: try PostgresCoding.version(keyVersion),
+                    seal: PostgresCoding.bytes(seal))
+            }
+        }
+    }
+
+    /// See ``LifecycleSecretStore/auditRecords(_:)``. Application role.
+    public func auditRecords(_ query: AuditQuery) async throws -> [AuditRecord] {
+        guard query.limit > 0 else { return [] }
+        let t = tables
+        let after = Int64(clamping: query.afterSequence)
+        let since = query.since.map(PostgresCoding.micros)
+        let workspace = query.workspace
+        return try await transaction(.application, .storeWide, operation: "reading audit records") { connection in
+            try await connection.query("""
+                SELECT \(unescaped: Self.auditColumns) FROM \(unescaped: t.auditLog)
+                WHERE sequence > \(after)
+                  AND (\(workspace)::text IS NULL OR workspace = \(workspace)::text COLLATE "C")
+                  AND (\(since)::bigint IS NULL OR time >= \(since)::bigint)
+                ORDER BY sequence LIMIT \(Int64(query.limit))
+                """, logger: logger).collect().map(Self.auditRecord)
+        }
+    }
+
+    /// See ``LifecycleSecretStore/lastAuditSequence(before:)``. Application role.
+    public func lastAuditSequence(before cutoff: Date) async throws -> UInt64? {
+        let t = tables
+        let micros = PostgresCoding.micros(cutoff)
+        return try await transaction(.application, .storeWide, operation: "reading audit sequences") { connection in
+            let rows = try await connection.query(
+                "SELECT MAX(sequence) FROM \(unescaped: t.auditLog) WHERE time < \(micros)", logger: logger
+            ).collect()
+            return try rows.first?.decode(Int64?.self).map { try PostgresCoding.count($0, what: "audit sequence") }
+        }
+    }
+
+    /// See ``LifecycleSecretStore/purgeAudit(through:)``. Maintenance role: the application
+    /// role cannot delete audit records or write the checkpoint.
+    ///
+    /// The checkpoint is an upsert that applies only above the stored sequence (concurrent
+    /// purges serialise on its row); only the purge whose checkpoint applied deletes records.
+    public func purgeAudit(through checkpoint: AuditCheckpoint) async throws -> Int {
+        let t = tables
+        let through = Int64(clamping: checkpoint.sequence)
+        let deleted = try await transaction(.maintenance, .storeWide, operation: "purging audit records") { connection -> Int in
+            let stored = try await connection.query("""
+                INSERT INTO \(unescaped: t.auditCheckpoint) AS c (id, sequence, mac, created_at, key_version, seal)
+                VALUES (true, \(through), \(PostgresCoding.bytes(checkpoint.mac)), \(PostgresCoding.micros(checkpoint.createdAt)),
+                        \(Int64(checkpoint.keyVersion)), \(PostgresCoding.bytes(checkpoint.seal)))
+                ON CONFLICT (id) DO UPDATE SET sequence = EXCLUDED.sequence, mac = EXCLUDED.mac, created_at = EXCLUDED.created_at,
+                    key_version = EXCLUDED.key_version, seal = EXCLUDED.seal
+                WHERE c.sequence < EXCLUDED.sequence
+                RETURNING 1
+                """, logger: logger).collect()
+            guard !stored.isEmpty else { return 0 }
+            let rows = try await connection.query("""
+                WITH d AS (DELETE FROM \(unescaped: t.auditLog) WHERE sequence <= \(through) RETURNING 1)
+                SELECT COUNT(*) FROM d
+                """, logger: logger).collect()
+            return Int(try rows.first?.decode(Int64.self) ?? 0)
+        }
+        if deleted > 0 {
+            logger.info("audit records purged", metadata: ["count": "\(deleted)", "through": "\(checkpoint.sequence)"])
+        }
+        return deleted
+    }
+}
