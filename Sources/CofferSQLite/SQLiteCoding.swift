@@ -31,3 +31,17 @@ enum SQLiteCoding: StoreColumnCoding {
         try row.withUnsafeData(atIndex: index) { data in data.map { Array($0) } ?? [] }
     }
 }
+
+extension SQLiteCoding {
+    /// An audit sequence as an `INTEGER` column value (sequences never reach 2⁶³).
+    static func sequenceValue(_ value: UInt64) throws -> Int64 {
+        guard let v = Int64(exactly: value) else { throw VaultError.invalidValue("audit sequence \(value) is out of range") }
+        return v
+    }
+
+    /// An audit sequence read from an `INTEGER` column.
+    static func sequence(_ value: Int64) throws -> UInt64 {
+        guard let v = UInt64(exactly: value) else { throw VaultError.storeCorrupted("an audit sequence is negative") }
+        return v
+    }
+}

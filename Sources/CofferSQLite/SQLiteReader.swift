@@ -14,6 +14,10 @@ import GRDBSQLite
 /// snapshot), so no BEGIN/COMMIT is needed either. Prepared statements are recompiled by SQLite
 /// itself if another process changes the schema.
 ///
+/// A deleted or shredded workspace has no readable versions: both statements carry
+/// ``SQLiteStore/workspaceIsActive`` (one primary-key lookup in the same statement, so the
+/// same snapshot).
+///
 /// Not thread-safe: a reader is used by one thread at a time, checked out of
 /// ``SQLiteReaderSet``.
 final class SQLiteReader: @unchecked Sendable {
@@ -51,7 +55,7 @@ final class SQLiteReader: @unchecked Sendable {
         do {
             latest = try prepare("""
                 SELECT \(Self.columns) FROM secret_versions
-                WHERE workspace_id = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1
+                WHERE workspace_id = ?1 AND name = ?2 AND \(SQLiteStore.workspaceIsActive) ORDER BY version DESC LIMIT 1
                 """)
         } catch {
             sqlite3_close_v2(db)
@@ -60,7 +64,7 @@ final class SQLiteReader: @unchecked Sendable {
         do {
             exact = try prepare("""
                 SELECT \(Self.columns) FROM secret_versions
-                WHERE workspace_id = ?1 AND name = ?2 AND version = ?3
+                WHERE workspace_id = ?1 AND name = ?2 AND version = ?3 AND \(SQLiteStore.workspaceIsActive)
                 """)
         } catch {
             sqlite3_finalize(latest)

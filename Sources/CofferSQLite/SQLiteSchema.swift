@@ -19,13 +19,19 @@ import GRDB
 /// Migration "v2" (``SQLiteSchemaV2``) adds rotation state: data-key encryption counts, the
 /// minimum decryption version, the rotation-policy override and the highest data-key version.
 ///
+/// Migration "v3" (``SQLiteSchemaV3``) adds the workspace lifecycle (`workspaces.key_generation`,
+/// `deleted_at`, `shredded_at`), an index of soft-deleted versions for retention, and the audit
+/// log: `audit_keys(version PK, kek_id, wrapped, created_at)`, `audit_log(sequence PK, time,
+/// actor, action, outcome, workspace, name, version, detail, key_version, mac)`, and the
+/// single-row `audit_head` and `audit_checkpoint`.
+///
 /// Timestamps are INTEGER microseconds since the Unix epoch (see ``SQLiteCoding``).
 enum SQLiteSchema {
     /// `PRAGMA application_id` of a Coffer store: ASCII "CofR".
     static let applicationID: Int32 = 0x436F_6652
 
     /// Identifiers of the migrations this code knows, oldest first.
-    static var knownMigrations: [String] { ["v1", SQLiteSchemaV2.identifier] }
+    static var knownMigrations: [String] { ["v1", SQLiteSchemaV2.identifier, SQLiteSchemaV3.identifier] }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -75,6 +81,7 @@ enum SQLiteSchema {
                 """)
         }
         SQLiteSchemaV2.register(in: &migrator)
+        SQLiteSchemaV3.register(in: &migrator)
         return migrator
     }
 }

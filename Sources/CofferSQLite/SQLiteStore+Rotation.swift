@@ -21,6 +21,7 @@ extension SQLiteStore: RotatingSecretStore {
     public func rotateDataKey(_ record: DataKeyRecord, expectedPrimary: UInt32) async throws -> Bool {
         let ws = record.workspace
         let rotated = try write { db -> Bool in
+            try Self.refuseInactiveWorkspace(db, ws)
             let state = try db.cachedStatement(sql: "SELECT primary_dek_version, last_dek_version FROM workspaces WHERE id = ?")
             guard let row = try Row.fetchOne(state, arguments: [ws]) else { throw VaultError.workspaceNotFound(ws) }
             let primary = try SQLiteCoding.version(row[0])
@@ -45,7 +46,8 @@ extension SQLiteStore: RotatingSecretStore {
         guard limit > 0 else { return [] }
         return try read { db in
             let stmt = try db.cachedStatement(sql: """
-                SELECT \(Self.dataKeyColumns) FROM data_keys WHERE kek_id <> ? ORDER BY workspace_id, version LIMIT ?
+                SELECT \(Self.dataKeyColumns) FROM \(Self.dataKeyTables)
+                WHERE d.kek_id <> ? ORDER BY d.workspace_id, d.version LIMIT ?
                 """)
             return try Row.fetchAll(stmt, arguments: [kekID.description, limit]).map(Self.dataKeyRecord)
         }
@@ -99,7 +101,7 @@ extension SQLiteStore: RotatingSecretStore {
         guard limit > 0, !dataKeyVersions.isEmpty else { return [] }
         let versions = dataKeyVersions.sorted()
         let columns = "\(Self.infoColumns), ciphertext, name"
-        let after = "workspace_id = ?1 AND (name, version) > (?2, ?3)"
+        let after = "workspace_id = ?1 AND (name, version) > (?2, ?3) AND \(Self.workspaceIsActive)"
         let sql: String
         if versions.count == 1 {
             sql = """
@@ -161,6 +163,7 @@ extension SQLiteStore: RotatingSecretStore {
         let newVersions = Set(replacements.map(\.newDataKeyVersion)).sorted()
         let limit = encryptionLimit.map { Int64(clamping: $0) }
         return try write { db -> Int in
+            try Self.refuseInactiveWorkspace(db, workspace)
             let key = try db.cachedStatement(sql: """
                 SELECT w.min_dek_version, d.encryption_count FROM workspaces AS w
                 LEFT JOIN data_keys AS d ON d.workspace_id = w.id AND d.version = ?2
@@ -299,6 +302,7 @@ extension SQLiteStore: RotatingSecretStore {
     /// - Throws: also ``VaultError/workspaceNotFound(_:)``.
     public func setMinimumDecryptionVersion(workspace: String, _ version: UInt32) async throws {
         let changed = try write { db -> Bool in
+            try Self.refuseInactiveWorkspace(db, workspace)
             let state = try db.cachedStatement(sql: "SELECT primary_dek_version, min_dek_version FROM workspaces WHERE id = ?")
             guard let row = try Row.fetchOne(state, arguments: [workspace]) else {
                 throw VaultError.workspaceNotFound(workspace)
@@ -325,6 +329,7 @@ extension SQLiteStore: RotatingSecretStore {
     /// - Throws: also ``VaultError/workspaceNotFound(_:)``.
     public func destroyDataKey(workspace: String, version: UInt32) async throws {
         try write { db in
+            try Self.refuseInactiveWorkspace(db, workspace)
             let state = try db.cachedStatement(sql: """
                 SELECT w.primary_dek_version, EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2)
                 FROM workspaces AS w WHERE w.id = ?1
@@ -349,6 +354,7 @@ extension SQLiteStore: RotatingSecretStore {
     /// - Throws: ``VaultError/workspaceNotFound(_:)``.
     public func setRotationPolicy(workspace: String, _ policy: RotationPolicy?) async throws {
         try write { db in
+            try Self.refuseInactiveWorkspace(db, workspace)
             try db.cachedStatement(sql: """
                 UPDATE workspaces SET max_dek_age_seconds = ?2, max_dek_encryptions = ?3 WHERE id = ?1
                 """).execute(arguments: [

@@ -3,16 +3,18 @@ import CofferCrypto
 import Foundation
 import GRDB
 
-/// Columns and row decoding shared by the ``SecretStore`` and ``RotatingSecretStore`` methods
-/// (schema v2: rotation state on `workspaces` and `data_keys`).
+/// Columns and row decoding shared by the ``SecretStore``, ``RotatingSecretStore`` and
+/// ``LifecycleSecretStore`` methods (schema v2: rotation state on `workspaces` and `data_keys`;
+/// schema v3: key generation and lifecycle state on `workspaces`).
 extension SQLiteStore {
     /// The columns ``workspaceRecord(_:)`` decodes, in order.
     static let workspaceColumns =
-        "id, created_at, primary_dek_version, min_dek_version, max_dek_age_seconds, max_dek_encryptions"
+        "id, created_at, primary_dek_version, min_dek_version, max_dek_age_seconds, max_dek_encryptions, "
+        + "key_generation, deleted_at, shredded_at"
 
     /// The rotation columns `createWorkspace` fills, in the order of ``workspaceRotationArguments(_:firstDataKey:)``.
     static let workspaceRotationColumns =
-        "min_dek_version, max_dek_age_seconds, max_dek_encryptions, last_dek_version"
+        "min_dek_version, max_dek_age_seconds, max_dek_encryptions, last_dek_version, key_generation"
 
     /// Values of ``workspaceRotationColumns`` for a new workspace.
     static func workspaceRotationArguments(_ workspace: WorkspaceRecord, firstDataKey: DataKeyRecord) -> StatementArguments {
@@ -21,6 +23,7 @@ extension SQLiteStore {
             workspace.rotationPolicy?.maxDataKeyAgeSeconds,
             workspace.rotationPolicy?.maxEncryptionsPerDataKey.map { Int64(clamping: $0) },
             Int64(max(workspace.primaryDataKeyVersion, firstDataKey.version)),
+            workspace.keyGeneration,
         ]
     }
 
@@ -45,11 +48,19 @@ extension SQLiteStore {
             id: id, createdAt: SQLiteCoding.date(micros: row[1]),
             primaryDataKeyVersion: try SQLiteCoding.version(row[2]),
             minimumDecryptionVersion: try SQLiteCoding.version(row[3]),
-            rotationPolicy: policy)
+            rotationPolicy: policy,
+            keyGeneration: row[6],
+            deletedAt: SQLiteCoding.optionalDate(row, 7),
+            shreddedAt: SQLiteCoding.optionalDate(row, 8))
     }
 
-    /// The columns ``dataKeyRecord(_:)`` decodes, in order.
-    static let dataKeyColumns = "workspace_id, version, kek_id, wrapped, created_at, encryption_count"
+    /// The columns ``dataKeyRecord(_:)`` decodes, in order, from ``dataKeyTables`` (the
+    /// generation comes from the workspace row as it is now, never from the data key).
+    static let dataKeyColumns =
+        "d.workspace_id, d.version, d.kek_id, d.wrapped, d.created_at, d.encryption_count, w.key_generation"
+
+    /// The join ``dataKeyColumns`` reads from: data keys `d` with their workspace `w`.
+    static let dataKeyTables = "data_keys AS d JOIN workspaces AS w ON w.id = d.workspace_id"
 
     /// Decodes ``dataKeyColumns`` starting at column 0.
     static func dataKeyRecord(_ row: Row) throws -> DataKeyRecord {
@@ -65,7 +76,8 @@ extension SQLiteStore {
         return DataKeyRecord(
             workspace: workspace, version: try SQLiteCoding.version(row[1]),
             wrapped: WrappedDataKey(kekID: kekID, ciphertext: try SQLiteCoding.bytes(row, 3)),
-            createdAt: SQLiteCoding.date(micros: row[4]), encryptionCount: encryptionCount)
+            createdAt: SQLiteCoding.date(micros: row[4]), encryptionCount: encryptionCount,
+            keyGeneration: row[6])
     }
 
     /// Counts one encryption under `request.dataKeyVersion`, inside `putSecretVersion`'s write

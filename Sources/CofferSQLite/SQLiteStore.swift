@@ -133,6 +133,14 @@ public final class SQLiteStore: SecretStore {
         return try pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
     }
 
+    /// Creates (or brings) the database at `path` to schema migration `identifier` and no
+    /// further, as an older Coffer would have left it (for migration tests).
+    @_spi(Testing)
+    public static func migrateForTesting(path: String, upTo identifier: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(queue, upTo: identifier)
+    }
+
     // MARK: - Plumbing
 
     /// Runs a read of a single SQL statement. A statement is atomic on its own (SQLite gives it
@@ -165,7 +173,7 @@ public final class SQLiteStore: SecretStore {
         try write { db in
             try db.cachedStatement(sql: """
                 INSERT INTO workspaces (id, created_at, primary_dek_version, \(Self.workspaceRotationColumns))
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO NOTHING
                 """).execute(arguments: [
                     workspace.id, SQLiteCoding.micros(workspace.createdAt), Int64(workspace.primaryDataKeyVersion),
@@ -205,7 +213,7 @@ public final class SQLiteStore: SecretStore {
     public func dataKeys(workspace: String) async throws -> [DataKeyRecord] {
         try read { db in
             let stmt = try db.cachedStatement(sql: """
-                SELECT \(Self.dataKeyColumns) FROM data_keys WHERE workspace_id = ? ORDER BY version
+                SELECT \(Self.dataKeyColumns) FROM \(Self.dataKeyTables) WHERE d.workspace_id = ? ORDER BY d.version
                 """)
             return try Row.fetchAll(stmt, arguments: [workspace]).map(Self.dataKeyRecord)
         }
@@ -214,44 +222,56 @@ public final class SQLiteStore: SecretStore {
     // MARK: - Secrets
 
     /// See ``SecretStore/putSecretVersion(_:seal:)``.
+    /// - Throws: also ``VaultError/workspaceDeleted(_:)``, ``VaultError/workspaceShredded(_:)``.
     public func putSecretVersion(
         _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8]
     ) async throws -> SecretVersionInfo {
         let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
+        return try write { db in
+            try Self.refuseInactiveWorkspace(db, request.workspace)
+            return try Self.insertVersion(db, request, labels: labels, seal: seal)
+        }
+    }
+
+    /// The body of a put inside its write transaction (shared by ``putSecretVersion(_:seal:)``
+    /// and ``putSecretVersions(_:seal:)``, after the workspace-state check): check-and-set and
+    /// the new number, the encryption count, `seal`, the insert and the pruning. Any throw
+    /// rolls the whole transaction back.
+    static func insertVersion(
+        _ db: Database, _ request: PutSecretRequest, labels: String, seal: (_ version: UInt32) throws -> [UInt8]
+    ) throws -> SecretVersionInfo {
         let maxVersions = max(1, request.maxVersions)
         let ws = request.workspace
         let name = request.name
-        return try write { db in
-            let version: UInt32
-            if let expected = request.expectedCurrentVersion {
-                version = try Self.nextVersionChecked(db, workspace: ws, name: name, expected: expected)
-            } else {
-                version = try Self.nextVersion(db, workspace: ws, name: name)
-            }
-            try Self.countEncryption(db, request)
-            let ciphertext = try seal(version)
-            try db.cachedStatement(sql: """
-                INSERT INTO secret_versions
-                    (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    ws, name, Int64(version), Int64(request.dataKeyVersion), Data(ciphertext),
-                    request.metadata.kind.rawValue, request.metadata.contentType, labels,
-                    SQLiteCoding.optionalMicros(request.metadata.expiresAt), SQLiteCoding.micros(request.now),
-                ])
-            // At most `version` versions can exist, so there is nothing to prune before that.
-            if Int(version) > maxVersions {
-                try db.cachedStatement(sql: """
-                    DELETE FROM secret_versions WHERE workspace_id = ?1 AND name = ?2 AND version <= (
-                        SELECT version FROM secret_versions WHERE workspace_id = ?1 AND name = ?2
-                        ORDER BY version DESC LIMIT 1 OFFSET ?3)
-                    """).execute(arguments: [ws, name, maxVersions])
-            }
-            return SecretVersionInfo(
-                workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
-                metadata: request.metadata,
-                createdAt: SQLiteCoding.date(micros: SQLiteCoding.micros(request.now)), deletedAt: nil)
+        let version: UInt32
+        if let expected = request.expectedCurrentVersion {
+            version = try Self.nextVersionChecked(db, workspace: ws, name: name, expected: expected)
+        } else {
+            version = try Self.nextVersion(db, workspace: ws, name: name)
         }
+        try Self.countEncryption(db, request)
+        let ciphertext = try seal(version)
+        try db.cachedStatement(sql: """
+            INSERT INTO secret_versions
+                (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                ws, name, Int64(version), Int64(request.dataKeyVersion), Data(ciphertext),
+                request.metadata.kind.rawValue, request.metadata.contentType, labels,
+                SQLiteCoding.optionalMicros(request.metadata.expiresAt), SQLiteCoding.micros(request.now),
+            ])
+        // At most `version` versions can exist, so there is nothing to prune before that.
+        if Int(version) > maxVersions {
+            try db.cachedStatement(sql: """
+                DELETE FROM secret_versions WHERE workspace_id = ?1 AND name = ?2 AND version <= (
+                    SELECT version FROM secret_versions WHERE workspace_id = ?1 AND name = ?2
+                    ORDER BY version DESC LIMIT 1 OFFSET ?3)
+                """).execute(arguments: [ws, name, maxVersions])
+        }
+        return SecretVersionInfo(
+            workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
+            metadata: request.metadata,
+            createdAt: SQLiteCoding.date(micros: SQLiteCoding.micros(request.now)), deletedAt: nil)
     }
 
     /// Unconditional put: bumps (or creates) the secret's `last_version` in one statement and
@@ -336,13 +356,13 @@ public final class SQLiteStore: SecretStore {
             if let version {
                 let stmt = try db.cachedStatement(sql: """
                     SELECT \(Self.infoColumns), ciphertext FROM secret_versions
-                    WHERE workspace_id = ? AND name = ? AND version = ?
+                    WHERE workspace_id = ?1 AND name = ?2 AND version = ?3 AND \(Self.workspaceIsActive)
                     """)
                 row = try Row.fetchOne(stmt, arguments: [workspace, name, Int64(version)])
             } else {
                 let stmt = try db.cachedStatement(sql: """
                     SELECT \(Self.infoColumns), ciphertext FROM secret_versions
-                    WHERE workspace_id = ? AND name = ? ORDER BY version DESC LIMIT 1
+                    WHERE workspace_id = ?1 AND name = ?2 AND \(Self.workspaceIsActive) ORDER BY version DESC LIMIT 1
                     """)
                 row = try Row.fetchOne(stmt, arguments: [workspace, name])
             }
@@ -361,7 +381,7 @@ public final class SQLiteStore: SecretStore {
                        cur.kind, cur.content_type, cur.labels, cur.expires_at, cur.created_at, first.created_at
                 FROM (SELECT name, MAX(version) AS maxv, MIN(version) AS minv, COUNT(*) AS n,
                              COUNT(*) - COUNT(deleted_at) AS live
-                      FROM secret_versions WHERE workspace_id = ?1 GROUP BY name) AS agg
+                      FROM secret_versions WHERE workspace_id = ?1 AND \(Self.workspaceIsActive) GROUP BY name) AS agg
                 JOIN secret_versions AS cur
                   ON cur.workspace_id = ?1 AND cur.name = agg.name AND cur.version = agg.maxv
                 JOIN secret_versions AS first
@@ -385,7 +405,8 @@ public final class SQLiteStore: SecretStore {
     public func history(workspace: String, name: String) async throws -> [SecretVersionInfo] {
         try read { db in
             let stmt = try db.cachedStatement(sql: """
-                SELECT \(Self.infoColumns) FROM secret_versions WHERE workspace_id = ? AND name = ? ORDER BY version
+                SELECT \(Self.infoColumns) FROM secret_versions
+                WHERE workspace_id = ?1 AND name = ?2 AND \(Self.workspaceIsActive) ORDER BY version
                 """)
             return try Row.fetchAll(stmt, arguments: [workspace, name]).map {
                 try Self.info($0, workspace: workspace, name: name)
@@ -394,8 +415,10 @@ public final class SQLiteStore: SecretStore {
     }
 
     /// See ``SecretStore/setDeleted(workspace:name:versions:deletedAt:)``.
+    /// - Throws: also ``VaultError/workspaceDeleted(_:)``, ``VaultError/workspaceShredded(_:)``.
     public func setDeleted(workspace: String, name: String, versions: [UInt32]?, deletedAt: Date?) async throws -> [UInt32] {
         try write { db in
+            try Self.refuseInactiveWorkspace(db, workspace)
             let states = try db.cachedStatement(sql: """
                 SELECT version, deleted_at IS NOT NULL FROM secret_versions WHERE workspace_id = ? AND name = ? ORDER BY version
                 """)

@@ -1,0 +1,157 @@
+public import Coffer
+public import Foundation
+import GRDB
+
+/// Workspace deletion and crypto-shredding, retention purges and batch puts on SQLite (schema
+/// v3, see ``SQLiteSchemaV3``). Every changing method is one `BEGIN IMMEDIATE` transaction that
+/// checks the workspace's state inside it.
+extension SQLiteStore: LifecycleSecretStore {
+    /// SQL condition true when the workspace bound to `?1` is neither deleted nor shredded
+    /// (a shredded tombstone has `deleted_at` set too): one primary-key lookup, in the same
+    /// statement as the read it guards.
+    static let workspaceIsActive = "NOT EXISTS (SELECT 1 FROM workspaces WHERE id = ?1 AND deleted_at IS NOT NULL)"
+
+    /// Throws ``VaultError/workspaceShredded(_:)`` or ``VaultError/workspaceDeleted(_:)`` when
+    /// `workspace` is in that state; does nothing for a live or missing workspace (each writer
+    /// reports a missing one its own way). Call inside the write transaction.
+    static func refuseInactiveWorkspace(_ db: Database, _ workspace: String) throws {
+        let stmt = try db.cachedStatement(sql: """
+            SELECT shredded_at IS NOT NULL FROM workspaces WHERE id = ? AND deleted_at IS NOT NULL
+            """)
+        guard let shredded = try Bool.fetchOne(stmt, arguments: [workspace]) else { return }
+        throw shredded ? VaultError.workspaceShredded(workspace) : VaultError.workspaceDeleted(workspace)
+    }
+
+    /// (deleted, shredded) of `workspace`, or nil when there is no such workspace.
+    private static func lifecycleState(_ db: Database, _ workspace: String) throws -> (deleted: Bool, shredded: Bool)? {
+        let stmt = try db.cachedStatement(sql: """
+            SELECT deleted_at IS NOT NULL, shredded_at IS NOT NULL FROM workspaces WHERE id = ?
+            """)
+        return try Row.fetchOne(stmt, arguments: [workspace]).map { ($0[0], $0[1]) }
+    }
+
+    // MARK: Workspaces
+
+    /// See ``LifecycleSecretStore/setWorkspaceDeleted(_:at:)``.
+    public func setWorkspaceDeleted(_ id: String, at deletedAt: Date?) async throws -> Bool {
+        let changed = try write { db -> Bool in
+            guard let state = try Self.lifecycleState(db, id) else { throw VaultError.workspaceNotFound(id) }
+            if state.shredded { throw VaultError.workspaceShredded(id) }
+            guard state.deleted != (deletedAt != nil) else { return false }
+            try db.cachedStatement(sql: "UPDATE workspaces SET deleted_at = ?2 WHERE id = ?1")
+                .execute(arguments: [id, SQLiteCoding.optionalMicros(deletedAt)])
+            return true
+        }
+        if changed {
+            logger.info(deletedAt == nil ? "workspace undeleted" : "workspace deleted", metadata: ["workspace": "\(id)"])
+        }
+        return changed
+    }
+
+    /// See ``LifecycleSecretStore/shredWorkspace(_:now:newKeyGeneration:)``. The transaction
+    /// runs with `PRAGMA secure_delete` on, so SQLite overwrites the freed content (wrapped
+    /// data keys, ciphertexts) with zeros instead of leaving it in free pages; copies in the
+    /// WAL are overwritten as it is checkpointed and reused. The tombstone also drops the
+    /// rotation-policy override.
+    public func shredWorkspace(_ id: String, now: Date, newKeyGeneration: String) async throws -> WorkspaceShredResult? {
+        let result = try write { db -> WorkspaceShredResult? in
+            guard let state = try Self.lifecycleState(db, id) else { throw VaultError.workspaceNotFound(id) }
+            if state.shredded { return nil }
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
+            let versions = try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT version FROM data_keys WHERE workspace_id = ? ORDER BY version"),
+                arguments: [id]
+            ).map(SQLiteCoding.version)
+            let count = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM secret_versions WHERE workspace_id = ?"), arguments: [id]) ?? 0
+            for table in ["secret_versions", "secrets", "data_keys"] {
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE workspace_id = ?").execute(arguments: [id])
+            }
+            let stamp = SQLiteCoding.micros(now)
+            try db.cachedStatement(sql: """
+                UPDATE workspaces SET shredded_at = ?2, deleted_at = COALESCE(deleted_at, ?2), key_generation = ?3,
+                    max_dek_age_seconds = NULL, max_dek_encryptions = NULL
+                WHERE id = ?1
+                """).execute(arguments: [id, stamp, newKeyGeneration])
+            return WorkspaceShredResult(dataKeyVersionsDestroyed: versions, secretVersionsDestroyed: count)
+        }
+        if let result {
+            logger.notice(
+                "workspace shredded",
+                metadata: [
+                    "workspace": "\(id)", "dataKeys": "\(result.dataKeyVersionsDestroyed.count)",
+                    "secretVersions": "\(result.secretVersionsDestroyed)",
+                ])
+        }
+        return result
+    }
+
+    /// See ``LifecycleSecretStore/workspacesDeleted(atOrBefore:)``.
+    public func workspacesDeleted(atOrBefore cutoff: Date) async throws -> [WorkspaceRecord] {
+        try read { db in
+            let stmt = try db.cachedStatement(sql: """
+                SELECT \(Self.workspaceColumns) FROM workspaces
+                WHERE deleted_at IS NOT NULL AND deleted_at <= ? AND shredded_at IS NULL ORDER BY id
+                """)
+            return try Row.fetchAll(stmt, arguments: [SQLiteCoding.micros(cutoff)]).map(Self.workspaceRecord)
+        }
+    }
+
+    // MARK: Retention
+
+    /// See ``LifecycleSecretStore/purgeDeletedSecretVersions(deletedAtOrBefore:limit:)``. Finds
+    /// the candidates through the partial index `secret_versions_deleted` and deletes them by
+    /// primary key in the same write transaction, so concurrent purges (other processes
+    /// included) serialise on the writer lock and never report a row twice.
+    public func purgeDeletedSecretVersions(deletedAtOrBefore cutoff: Date, limit: Int) async throws -> [PurgedSecretVersion] {
+        guard limit > 0 else { return [] }
+        let purged = try write { db -> [PurgedSecretVersion] in
+            let select = try db.cachedStatement(sql: """
+                SELECT v.workspace_id, v.name, v.version, v.deleted_at FROM secret_versions AS v
+                JOIN workspaces AS w ON w.id = v.workspace_id
+                WHERE v.deleted_at IS NOT NULL AND v.deleted_at <= ?1 AND w.deleted_at IS NULL
+                ORDER BY v.workspace_id, v.name, v.version LIMIT ?2
+                """)
+            let rows = try Row.fetchAll(select, arguments: [SQLiteCoding.micros(cutoff), limit])
+            let delete = try db.cachedStatement(sql: """
+                DELETE FROM secret_versions WHERE workspace_id = ? AND name = ? AND version = ?
+                """)
+            return try rows.map { row in
+                let version = try SQLiteCoding.version(row[2])
+                try delete.execute(arguments: [row[0], row[1], Int64(version)])
+                return PurgedSecretVersion(
+                    workspace: row[0], name: row[1], version: version, deletedAt: SQLiteCoding.date(micros: row[3]))
+            }
+        }
+        if !purged.isEmpty {
+            logger.info("deleted secret versions purged", metadata: ["count": "\(purged.count)"])
+        }
+        return purged
+    }
+
+    // MARK: Batch writes
+
+    /// See ``LifecycleSecretStore/putSecretVersions(_:seal:)``: every request runs the same
+    /// put body as ``putSecretVersion(_:seal:)``, all in one write transaction.
+    public func putSecretVersions(
+        _ requests: [PutSecretRequest], seal: @Sendable (_ index: Int, _ version: UInt32) throws -> [UInt8]
+    ) async throws -> [SecretVersionInfo] {
+        guard !requests.isEmpty else { return [] }
+        let labels = try requests.map { try SQLiteCoding.labelsJSON($0.metadata.labels) }
+        let infos = try write { db -> [SecretVersionInfo] in
+            var checked: Set<String> = []
+            var infos: [SecretVersionInfo] = []
+            infos.reserveCapacity(requests.count)
+            for (index, request) in requests.enumerated() {
+                if checked.insert(request.workspace).inserted {
+                    try Self.refuseInactiveWorkspace(db, request.workspace)
+                }
+                infos.append(try Self.insertVersion(db, request, labels: labels[index]) { version in try seal(index, version) })
+            }
+            return infos
+        }
+        logger.debug("secret versions written", metadata: ["count": "\(infos.count)"])
+        return infos
+    }
+}
