@@ -228,7 +228,7 @@ for key, pt, at in req["tokens"]:
 json.dump(out, sys.stdout)
 """#
         let request: [String: Any] = ["keys": keys, "tokens": requests.map { r -> [Any] in
-            [NSNumber(value: r.0), r.1, r.2.map { NSNumber(value: $0) } ?? NSNull()]
+            [NSNumber(value: r.0), r.1, r.2.map { NSNumber(value: $0) as Any } ?? NSNull()]
         }]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
