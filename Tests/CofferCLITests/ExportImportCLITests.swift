@@ -285,7 +285,7 @@ json.dump(out, sys.stdout)
         let s = try FernetSetup()
         let plain = ["fernet-db-password", "fernet-api-key", "fernet-third"]
         let t = try Self.pyca(keys: s.keyTexts, [(0, plain[0], nil), (1, plain[1], nil), (1, plain[2], nil)])
-        let file = try s.file("tokens.tsv", "# legacy export\n\ndb/password\t\(t[0])\n  # indented comment\napi/key\t\(t[1])\n\nthird\t\(t[2])\n")
+        let file = try s.file("tokens.tsv", "# legacy export\n\ndb/password\t\(t[0])\n# another comment\napi/key\t\(t[1])\n\nthird\t\(t[2])\n")
         let r = try s.importing("legacy", file)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stdoutText.contains("imported 3 secret(s)"))
