@@ -2,7 +2,8 @@
 # Coffer quick start on a fresh Debian machine: installs what is missing, builds the `coffer`
 # CLI, and runs the main job on the embedded default (a SQLite vault file) with the demo KEK
 # in keys-example/: create a workspace, store tokens, read them back, show versions and
-# metadata, and show that tampered or wrongly keyed data does not open.
+# metadata, and show that tampered or wrongly keyed data does not open; then the lifecycle
+# commands: workspace delete/undelete, export/import, bundles, crypto-shred, purge, audit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,4 +70,44 @@ echo "== the wrong KEK does not open anything (exit 77)"
 openssl rand -base64 32 > "$WORK/other.key"; chmod 600 "$WORK/other.key"
 "$COFFER" get acme github/token --kek "file:$WORK/other.key"; echo "exit status: $?"
 set -e
+echo "== lifecycle: soft-delete a workspace (30-day grace), restore it"
+run workspace create initech
+printf 'initech-db-password' | run put initech db/password --label env=prod
+run workspace delete initech
+set +e
+"$COFFER" get initech db/password; echo "exit status: $?"
+set -e
+run workspace undelete initech
+run get initech db/password; echo
+
+echo "== export as plaintext JSON (only with --plaintext) and import into a second workspace"
+set +e
+"$COFFER" export initech --format json; echo "exit status: $?"
+set -e
+run export initech --format json --plaintext --out "$WORK/initech.json"
+run import initech-copy --file "$WORK/initech.json"
+run get initech-copy db/password; echo
+
+echo "== an encrypted bundle for another deployment, sealed to its X25519 key"
+run keygen --out "$WORK/recipient.key"
+run export initech --to "$WORK/recipient.key.pub" --out "$WORK/initech.bundle"
+run import initech-bundle --format bundle --identity "$WORK/recipient.key" --file "$WORK/initech.bundle"
+run get initech-bundle db/password; echo
+
+echo "== crypto-shred: destroy the workspace's data keys now; the receipt goes to the customer"
+run workspace shred initech --now --confirm initech --receipt "$WORK/initech-shred.json"
+set +e
+"$COFFER" get initech db/password; echo "exit status: $?"
+set -e
+run workspace list
+
+echo "== retention: purge removes versions deleted longer ago than the grace (0s for the demo)"
+printf 'initech-db-password-2' | run put initech-copy db/password
+run delete initech-copy db/password --version 1
+COFFER_DELETION_GRACE=0s run purge
+run history initech-copy db/password
+
+echo "== the tamper-evident audit log: verify the chain, list who did what (never values)"
+run audit verify
+run audit list --workspace initech
 echo "== quick start done"

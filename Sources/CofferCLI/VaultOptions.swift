@@ -90,7 +90,7 @@ struct VaultOptions: ParsableArguments {
     /// `--maintenance-store` (or `COFFER_MAINTENANCE_STORE`) it fails saying so (exit 69).
     func openVault(create: Bool = false, maintenanceFor command: String? = nil, grace: Duration? = nil) async throws -> (Vault, Logger) {
         let logger = global.makeLogger()
-        let store: any RotatingSecretStore
+        let store: any LifecycleSecretStore
         if isPostgres {
             store = try await openPostgres(maintenanceFor: command, logger: logger)
         } else {

@@ -33,8 +33,9 @@ import Testing
 
         /// Every row of every table, read-only, to check that "nothing stored changed" (the
         /// file's bytes are no proof: WAL checkpoints rewrite it without changing any row).
+        /// The audit tables are left out: every operation, failed ones too, is audited.
         func storeBytes() throws -> [String] {
-            try StoreDump.rows(ofDatabaseAt: store)
+            try StoreDump.rows(ofDatabaseAt: store).filter { !$0.hasPrefix("audit_") }
         }
     }
 
