@@ -85,7 +85,7 @@ extension VaultCore {
         if auditKeyring != nil, audit != nil {
             let head = try await store.auditHead()
             receipt.auditSequence = head.sequence
-            receipt.auditChainHead = RandomToken.hex(head.mac)
+            receipt.auditChainHead = Hex.string(head.mac)
         }
         return receipt
     }

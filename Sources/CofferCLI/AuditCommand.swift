@@ -34,7 +34,7 @@ extension CofferCommand {
                                 + (result.firstSequence.map { " (\($0)…\(result.lastSequence ?? $0))" } ?? ""))
                         }
                         if let cp = result.checkpoint { lines.append("checkpoint: after record \(cp.sequence), \(Format.date(cp.createdAt))") }
-                        lines.append("head: record \(result.head.sequence) \(RandomToken.hex(result.head.mac))")
+                        lines.append("head: record \(result.head.sequence) \(Hex.string(result.head.mac))")
                         return lines.joined(separator: "\n")
                     }
                     if let broken = result.firstBroken {
@@ -109,6 +109,6 @@ struct AuditLine: Encodable {
         name = r.event.name
         version = r.event.version
         detail = r.event.detail
-        mac = RandomToken.hex(r.mac)
+        mac = Hex.string(r.mac)
     }
 }

@@ -31,7 +31,9 @@ struct VaultOptions: ParsableArguments {
         let env = ProcessInfo.processInfo.environment
         if let actor, !actor.isEmpty { return actor }
         if let a = env["COFFER_ACTOR"], !a.isEmpty { return a }
-        return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? "unknown")
+        if let user = env["USER"] ?? env["LOGNAME"], !user.isEmpty { return "cli:" + user }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return "cli:" + String(cString: name) }
+        return "cli:uid-\(getuid())"
     }
 
     /// The vault configuration of a CLI process: reads are audited synchronously (one

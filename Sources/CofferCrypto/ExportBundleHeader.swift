@@ -53,7 +53,7 @@ struct ExportBundleHeader {
 
     var kind: ExportBundle.Kind {
         switch fields {
-        case .x25519(let fingerprint, _): return .x25519(fingerprint: X25519PublicKey.hex(fingerprint))
+        case .x25519(let fingerprint, _): return .x25519(fingerprint: Hex.string(fingerprint))
         case .passphrase: return .passphrase
         }
     }
@@ -122,7 +122,7 @@ struct ExportBundleHeader {
     /// The context a part of the bundle is sealed under: purpose 3, empty workspace, the hex
     /// of the header bytes it is bound to, and `part` (1 = payload, 0 = wrapped content key).
     static func context(boundTo header: UnsafeRawBufferPointer, part: UInt32) -> EnvelopeContext {
-        EnvelopeContext(purpose: .exportBundle, workspace: "", name: X25519PublicKey.hex(Array(header)), version: part)
+        EnvelopeContext(purpose: .exportBundle, workspace: "", name: Hex.string(Array(header)), version: part)
     }
 
     static let payloadPart: UInt32 = 1

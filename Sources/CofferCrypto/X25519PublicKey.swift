@@ -73,18 +73,7 @@ public struct X25519PublicKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A short fingerprint for display: ``fingerprintBytes`` as 16 lowercase hex digits.
-    public var fingerprint: String { Self.hex(fingerprintBytes) }
+    public var fingerprint: String { Hex.string(fingerprintBytes) }
 
     public var description: String { "X25519PublicKey(\(fingerprint))" }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }

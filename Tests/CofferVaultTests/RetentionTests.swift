@@ -123,7 +123,7 @@ struct RetentionTests {
         let verification = try await f.vault.verifyAudit()
         #expect(verification.intact)
         #expect(receipt.auditSequence == verification.head.sequence)
-        #expect(receipt.auditChainHead == RandomToken.hex(verification.head.mac))
+        #expect(receipt.auditChainHead == Hex.string(verification.head.mac))
         let json = try #require(String(data: try receipt.jsonData(), encoding: .utf8))
         #expect(json.contains("\"dataKeyVersionsDestroyed\""))
         await #expect(throws: VaultError.workspaceShredded("acme")) { try await f.vault.shredWorkspace("acme") }

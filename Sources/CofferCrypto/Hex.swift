@@ -1,0 +1,14 @@
+/// Lowercase hexadecimal text of non-secret bytes (MACs, fingerprints, ids).
+public enum Hex {
+    /// `bytes` as lowercase hex, two digits per byte.
+    public static func string(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
