@@ -65,13 +65,21 @@ extension CofferCommand {
                 let report: ImportReport
                 switch format {
                 case "bundle":
+                    // Authenticate and parse the whole bundle before creating or writing anything.
                     let bytes = input.unprotectedArray()
-                    try await ensureWorkspace(vault)
-                    if let identity {
-                        report = try await scope.importBundle(bytes, identity: try X25519KeyPair.load(secretKeyFile: identity), overwrite: overwrite)
-                    } else {
-                        report = try await scope.importBundle(bytes, passphrase: try BundlePassphrase.read(file: passphraseFile), overwrite: overwrite)
+                    let json: SecretBytes
+                    do {
+                        if let identity {
+                            json = try ExportBundle.open(bytes, with: try X25519KeyPair.load(secretKeyFile: identity))
+                        } else {
+                            json = try ExportBundle.open(bytes, passphrase: try BundlePassphrase.read(file: passphraseFile))
+                        }
+                    } catch let error as CofferCryptoError {
+                        throw VaultError(error)
                     }
+                    let export = try WorkspaceExport(json: json)
+                    try await ensureWorkspace(vault)
+                    report = try await scope.importSecrets(export, overwrite: overwrite)
                 case "fernet":
                     let keys = try fernetKeyFile.map { try FernetKey(contentsOfFile: $0) }
                     let parsed = try FernetImportFile(contentsOf: input.unprotectedArray(), keys: keys, ttl: ttl, now: Date())
