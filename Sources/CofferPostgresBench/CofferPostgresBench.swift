@@ -12,11 +12,12 @@ import PostgresNIO
 enum CofferPostgresBench {
     static func usage() -> Never {
         print("""
-        usage: coffer-postgres-bench [--rounds N] [--ops N] [--concurrency N] [--json]
+        usage: coffer-postgres-bench [--rounds N] [--ops N] [--concurrency N] [--audit on|off] [--json]
 
           --rounds       alternating rounds (default 7)
           --ops          operations per row per round and mode (default 2000)
           --concurrency  pool size and task count of the concurrent mode (default 16)
+          --audit        keep the audit log (on, default) or not (off), to measure what it costs
           --json         print one JSON object instead of the table
 
         environment: COFFER_TEST_POSTGRES_URL (maintenance role), COFFER_TEST_POSTGRES_APP_URL
@@ -40,7 +41,7 @@ enum CofferPostgresBench {
     }
 
     static func main() async {
-        var rounds = 7, ops = 2000, concurrency = 16, json = false
+        var rounds = 7, ops = 2000, concurrency = 16, json = false, audit = true
         var args = CommandLine.arguments.dropFirst()
         while let a = args.popFirst() {
             switch a {
@@ -48,6 +49,12 @@ enum CofferPostgresBench {
             case "--ops": guard let v = args.popFirst().flatMap({ Int($0) }), v > 0 else { usage() }; ops = v
             case "--concurrency": guard let v = args.popFirst().flatMap({ Int($0) }), v > 1 else { usage() }; concurrency = v
             case "--json": json = true
+            case "--audit":
+                switch args.popFirst() {
+                case "on": audit = true
+                case "off": audit = false
+                default: usage()
+                }
             default: usage()
             }
         }
@@ -60,7 +67,7 @@ enum CofferPostgresBench {
         }
         do {
             let run = PostgresBenchRun(
-                rounds: rounds, ops: ops, concurrency: concurrency, maintenance: maintenance, application: application)
+                rounds: rounds, ops: ops, concurrency: concurrency, maintenance: maintenance, application: application, audit: audit)
             let report = try await run.run()
             print(json ? report.json() : report.table())
         } catch {

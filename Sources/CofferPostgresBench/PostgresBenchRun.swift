@@ -19,6 +19,8 @@ struct PostgresBenchRun: Sendable {
     var concurrency: Int
     var maintenance: PostgresClient.Configuration
     var application: PostgresClient.Configuration
+    /// Whether the vaults keep the audit log (the default in production); `--audit off` measures without it.
+    var audit: Bool = true
 
     static let tokenBytes = 256
 
@@ -84,9 +86,11 @@ struct PostgresBenchRun: Sendable {
                 try await admin.query(PostgresQuery(unsafeSQL: sql), logger: logger)
             }
             let kek = try LocalKEK(SymmetricKey.generate())
-            let singleVault = Vault(store: singleStore, kek: kek, logger: logger)
+            var configuration = VaultConfiguration()
+            configuration.audit.enabled = audit
+            let singleVault = Vault(store: singleStore, kek: kek, configuration: configuration, logger: logger)
             try await singleVault.createWorkspace("bench")
-            let poolVault = Vault(store: poolStore, kek: kek, logger: logger)
+            let poolVault = Vault(store: poolStore, kek: kek, configuration: configuration, logger: logger)
             let modes = [
                 Mode(label: "1 conn", tasks: 1, raw: RawPostgres(client: rawSingle, schema: String(schema), logger: logger),
                      scope: try singleVault.workspace("bench")),
