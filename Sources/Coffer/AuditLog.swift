@@ -30,6 +30,9 @@ final class AuditLog: Sendable {
         var queued: UInt64 = 0
         /// Every ticket up to this one is committed or failed.
         var resolved: UInt64 = 0
+        /// The highest ticket someone waits for (a write, a failure, a flush): records up to it
+        /// are committed right away, buffered reads after it wait for the timer.
+        var urgentUpTo: UInt64 = 0
         var committing = false
         var timerArmed = false
         var waiters: [Waiter] = []
@@ -66,6 +69,7 @@ final class AuditLog: Sendable {
         let (ticket, lead) = state.withLock { s -> (UInt64, Bool) in
             s.pending.append(contentsOf: events)
             s.queued += UInt64(events.count)
+            s.urgentUpTo = s.queued
             if s.committing { return (s.queued, false) }
             s.committing = true
             return (s.queued, true)
@@ -95,15 +99,19 @@ final class AuditLog: Sendable {
         switch next {
         case .nothing: break
         case .commit: Task { await self.drain() }
-        case .arm:
-            // Weak: a timer must not keep a released vault's store (and its open database) alive.
-            let interval = configuration.flushInterval
-            Task { [weak self] in
-                try? await Task.sleep(for: interval)
-                guard let self else { return }
-                self.state.withLock { $0.timerArmed = false }
-                await self.flushQueued()
-            }
+        case .arm: armTimer()
+        }
+    }
+
+    /// Commits the queue after ``AuditConfiguration/flushInterval``. The caller set `timerArmed`.
+    private func armTimer() {
+        // Weak: a timer must not keep a released vault's store (and its open database) alive.
+        let interval = configuration.flushInterval
+        Task { [weak self] in
+            try? await Task.sleep(for: interval)
+            guard let self else { return }
+            self.state.withLock { $0.timerArmed = false }
+            await self.flushQueued()
         }
     }
 
@@ -111,6 +119,7 @@ final class AuditLog: Sendable {
     func flush() async throws {
         let (ticket, lead) = state.withLock { s -> (UInt64, Bool) in
             if s.resolved >= s.queued { return (0, false) }
+            s.urgentUpTo = s.queued
             if s.committing { return (s.queued, false) }
             s.committing = true
             return (s.queued, true)
@@ -173,14 +182,28 @@ final class AuditLog: Sendable {
                     return
                 }
             }
-            let more = state.withLock { s -> Bool in
+            enum Next { case done, more, arm }
+            let next = state.withLock { s -> Next in
                 if s.pending.isEmpty {
                     s.committing = false
-                    return false
+                    return .done
                 }
-                return true
+                // Someone waits for a record in the queue: commit again now. Otherwise only
+                // buffered reads are queued: let them gather until the timer, so a steady
+                // stream of reads is committed in batches, not one tiny transaction after another.
+                if s.urgentUpTo > s.resolved || s.pending.count >= configuration.maxBufferedRecords { return .more }
+                s.committing = false
+                if s.timerArmed { return .done }
+                s.timerArmed = true
+                return .arm
             }
-            if !more { return }
+            switch next {
+            case .done: return
+            case .more: continue
+            case .arm:
+                armTimer()
+                return
+            }
         }
     }
 
@@ -204,7 +227,8 @@ final class AuditLog: Sendable {
                 ])
             }
         }
-        let (ready, continueInBackground) = state.withLock { s -> ([Waiter], Bool) in
+        enum Next { case none, drain, arm }
+        let (ready, next) = state.withLock { s -> ([Waiter], Next) in
             s.resolved = max(s.resolved, upTo)
             var ready: [Waiter] = []
             s.waiters.removeAll { w in
@@ -214,17 +238,27 @@ final class AuditLog: Sendable {
                 }
                 return false
             }
-            guard handOver else { return (ready, false) }
+            guard handOver else { return (ready, .none) }
             if s.pending.isEmpty {
                 s.committing = false
-                return (ready, false)
+                return (ready, .none)
             }
-            return (ready, true)
+            // Records someone waits for: a background task commits them now. Only buffered
+            // reads: they wait for the timer (batched), see drain().
+            if s.urgentUpTo > s.resolved || s.pending.count >= configuration.maxBufferedRecords { return (ready, .drain) }
+            s.committing = false
+            if s.timerArmed { return (ready, .none) }
+            s.timerArmed = true
+            return (ready, .arm)
         }
         for w in ready {
             if let failure { w.continuation.resume(throwing: failure) } else { w.continuation.resume() }
         }
-        if continueInBackground { Task { await self.drain() } }
+        switch next {
+        case .none: break
+        case .drain: Task { await self.drain() }
+        case .arm: armTimer()
+        }
         if let failure { throw failure }
     }
 

@@ -1,3 +1,4 @@
+import Coffer
 import Foundation
 import PostgresNIO
 
@@ -12,12 +13,13 @@ import PostgresNIO
 enum CofferPostgresBench {
     static func usage() -> Never {
         print("""
-        usage: coffer-postgres-bench [--rounds N] [--ops N] [--concurrency N] [--audit on|off] [--json]
+        usage: coffer-postgres-bench [--rounds N] [--ops N] [--concurrency N] [--audit on|off|writes] [--json]
 
           --rounds       alternating rounds (default 7)
           --ops          operations per row per round and mode (default 2000)
           --concurrency  pool size and task count of the concurrent mode (default 16)
-          --audit        keep the audit log (on, default) or not (off), to measure what it costs
+          --audit        keep the audit log (on, default), not at all (off), or only for writes and
+                         failures (writes: successful reads not recorded), to measure what it costs
           --json         print one JSON object instead of the table
 
         environment: COFFER_TEST_POSTGRES_URL (maintenance role), COFFER_TEST_POSTGRES_APP_URL
@@ -42,6 +44,7 @@ enum CofferPostgresBench {
 
     static func main() async {
         var rounds = 7, ops = 2000, concurrency = 16, json = false, audit = true
+        var reads = AuditConfiguration.ReadAuditing.buffered
         var args = CommandLine.arguments.dropFirst()
         while let a = args.popFirst() {
             switch a {
@@ -53,6 +56,7 @@ enum CofferPostgresBench {
                 switch args.popFirst() {
                 case "on": audit = true
                 case "off": audit = false
+                case "writes": reads = .off
                 default: usage()
                 }
             default: usage()
@@ -67,7 +71,7 @@ enum CofferPostgresBench {
         }
         do {
             let run = PostgresBenchRun(
-                rounds: rounds, ops: ops, concurrency: concurrency, maintenance: maintenance, application: application, audit: audit)
+                rounds: rounds, ops: ops, concurrency: concurrency, maintenance: maintenance, application: application, audit: audit, reads: reads)
             let report = try await run.run()
             print(json ? report.json() : report.table())
         } catch {

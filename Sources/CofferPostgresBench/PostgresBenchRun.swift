@@ -21,6 +21,8 @@ struct PostgresBenchRun: Sendable {
     var application: PostgresClient.Configuration
     /// Whether the vaults keep the audit log (the default in production); `--audit off` measures without it.
     var audit: Bool = true
+    /// How successful reads are audited when `audit` is on.
+    var reads: AuditConfiguration.ReadAuditing = .buffered
 
     static let tokenBytes = 256
 
@@ -88,6 +90,7 @@ struct PostgresBenchRun: Sendable {
             let kek = try LocalKEK(SymmetricKey.generate())
             var configuration = VaultConfiguration()
             configuration.audit.enabled = audit
+            configuration.audit.reads = reads
             let singleVault = Vault(store: singleStore, kek: kek, configuration: configuration, logger: logger)
             try await singleVault.createWorkspace("bench")
             let poolVault = Vault(store: poolStore, kek: kek, configuration: configuration, logger: logger)
