@@ -50,9 +50,10 @@ extension SQLiteStore: LifecycleSecretStore {
 
     /// See ``LifecycleSecretStore/shredWorkspace(_:now:newKeyGeneration:)``. The transaction
     /// runs with `PRAGMA secure_delete` on, so SQLite overwrites the freed content (wrapped
-    /// data keys, ciphertexts) with zeros instead of leaving it in free pages; copies in the
-    /// WAL are overwritten as it is checkpointed and reused. The tombstone also drops the
-    /// rotation-policy override.
+    /// data keys, ciphertexts) with zeros instead of leaving it in free pages; afterwards a
+    /// truncating WAL checkpoint is attempted so the old pages do not linger in the `-wal` file
+    /// either (best effort: with other connections reading at that instant they stay there until
+    /// the WAL is next reset). The tombstone also drops the rotation-policy override.
     public func shredWorkspace(_ id: String, now: Date, newKeyGeneration: String) async throws -> WorkspaceShredResult? {
         let result = try write { db -> WorkspaceShredResult? in
             guard let state = try Self.lifecycleState(db, id) else { throw VaultError.workspaceNotFound(id) }
@@ -77,6 +78,9 @@ extension SQLiteStore: LifecycleSecretStore {
             return WorkspaceShredResult(dataKeyVersionsDestroyed: versions, secretVersionsDestroyed: count)
         }
         if let result {
+            if !checkpointTruncatingWAL() {
+                logger.info("WAL not truncated after the shred (other connections active); it is reset at a later checkpoint", metadata: ["workspace": "\(id)"])
+            }
             logger.notice(
                 "workspace shredded",
                 metadata: [

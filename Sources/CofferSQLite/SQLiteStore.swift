@@ -162,6 +162,19 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
+    /// Copies the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`), so
+    /// content deleted with `secure_delete` no longer survives in the `-wal` file. Best effort:
+    /// returns false when readers or writers of other connections keep it from completing.
+    @discardableResult
+    func checkpointTruncatingWAL() -> Bool {
+        do {
+            try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            return true
+        } catch {
+            return false
+        }
+    }
+
     // MARK: - Workspaces
 
     /// See ``SecretStore/createWorkspace(_:firstDataKey:)``.
