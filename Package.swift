@@ -136,9 +136,11 @@ let package = Package(
             path: "Sources/CofferStoreStress",
             swiftSettings: strict
         ),
+        // Test helpers shared by the test targets (pyca-made Fernet tokens).
+        .target(name: "CofferTestSupport", swiftSettings: strict),
         .testTarget(
             name: "CofferCryptoTests",
-            dependencies: ["CofferCrypto"],
+            dependencies: ["CofferCrypto", "CofferTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -160,12 +162,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferVaultTests",
-            dependencies: ["Coffer", "CofferSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Coffer", "CofferSQLite", "CofferTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CofferCLITests",
-            dependencies: ["Coffer", "CofferCrypto", "CofferSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Coffer", "CofferCrypto", "CofferSQLite", "CofferTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import CofferTestSupport
 import Testing
 
 /// `coffer export` / `coffer import` / `coffer keygen` as real processes between two SQLite
@@ -208,45 +209,10 @@ import Testing
 
     /// Makes Fernet tokens with pyca: `[(key index, plaintext, at?)]` → tokens.
     static func pyca(keys: [String], _ requests: [(Int, String, Int64?)]) throws -> [String] {
-        let script = #"""
-import json, sys
-try:
-    from cryptography.fernet import Fernet
-except ImportError:
-    sys.stderr.write("python3 cannot import cryptography.fernet; run scripts/install-deps.sh\n")
-    sys.exit(3)
-req = json.load(sys.stdin)
-keys = [Fernet(k) for k in req["keys"]]
-out = []
-for key, pt, at in req["tokens"]:
-    f = keys[key]
-    out.append((f.encrypt_at_time(pt.encode(), at) if at is not None else f.encrypt(pt.encode())).decode("ascii"))
-json.dump(out, sys.stdout)
-"""#
-        let request: [String: Any] = ["keys": keys, "tokens": requests.map { r -> [Any] in
-            [NSNumber(value: r.0), r.1, r.2.map { NSNumber(value: $0) as Any } ?? NSNull()]
-        }]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-        process.standardInput = inPipe
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        try process.run()
-        inPipe.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
-        try inPipe.fileHandleForWriting.close()
-        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-        let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "pyca helper failed (\(process.terminationStatus)): \(err)")
-        return try JSONDecoder().decode([String].self, from: out)
+        try PycaFernet.run(keys: keys, tokens: requests.map { PycaFernet.Token(text: $0.1, key: $0.0, at: $0.2) }).tokens
     }
 
-    static func fernetKey() -> String {
-        Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-    }
+    static func fernetKey() -> String { PycaFernet.keyText() }
 
     struct FernetSetup {
         let e: Env

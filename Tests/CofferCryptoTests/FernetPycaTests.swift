@@ -1,4 +1,5 @@
 import Foundation
+import CofferTestSupport
 import Testing
 @testable import CofferCrypto
 
@@ -8,92 +9,8 @@ import Testing
 /// fail with a message saying so; they are never skipped.
 @Suite("Fernet interop with pyca")
 struct FernetPycaTests {
-    /// Reads a JSON request from argv[1], writes a JSON answer to stdout.
-    static let script = #"""
-import json, sys
-try:
-    from cryptography.fernet import Fernet, MultiFernet, InvalidToken
-except ImportError:
-    sys.stderr.write("cannot import cryptography.fernet\n")
-    sys.exit(3)
-req = json.load(open(sys.argv[1]))
-keys = [Fernet(k) for k in req["keys"]]
-tokens = []
-for c in req["cases"]:
-    pt = bytes.fromhex(c["pt"])
-    if "multi" in c:
-        f = MultiFernet([keys[i] for i in c["multi"]])
-    else:
-        f = keys[c["key"]]
-    tokens.append((f.encrypt_at_time(pt, c["at"]) if "at" in c else f.encrypt(pt)).decode("ascii"))
-ttl = []
-for c in req["ttl_checks"]:
-    try:
-        keys[c["key"]].decrypt_at_time(tokens[c["token"]].encode("ascii"), c["ttl"], c["now"])
-        ttl.append(True)
-    except InvalidToken:
-        ttl.append(False)
-json.dump({"tokens": tokens, "ttl": ttl}, sys.stdout)
-"""#
-
-    struct Case: Encodable {
-        var pt: String
-        var key: Int? = nil
-        var multi: [Int]? = nil
-        var at: Int64? = nil
-    }
-    struct TTLCheck: Encodable {
-        let token: Int
-        let key: Int
-        let ttl: Int64
-        let now: Int64
-    }
-    struct Request: Encodable {
-        let keys: [String]
-        let cases: [Case]
-        let ttl_checks: [TTLCheck]
-    }
-    struct Answer: Decodable {
-        let tokens: [String]
-        let ttl: [Bool]
-    }
-
-    struct PythonUnavailable: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// Runs the script; throws a readable error if python3 or `cryptography` is missing.
-    static func pyca(_ request: Request) throws -> Answer {
-        let dir = try TemporaryDirectory()
-        let input = try dir.write("request.json", Array(try JSONEncoder().encode(request)), mode: 0o600)
-        let errPath = try dir.write("stderr", [], mode: 0o600)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, input]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw PythonUnavailable(description: "cannot start /usr/bin/env python3 (\(error)); run scripts/install-deps.sh")
-        }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stderr = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self)
-        switch process.terminationStatus {
-        case 0:
-            return try JSONDecoder().decode(Answer.self, from: data)
-        case 127:
-            throw PythonUnavailable(description: "python3 is not installed; run scripts/install-deps.sh")
-        case 3:
-            throw PythonUnavailable(description:
-                "python3 cannot import the `cryptography` package, needed to make Fernet tokens with pyca; "
-                + "run scripts/install-deps.sh (or: python3 -m pip install cryptography)")
-        default:
-            throw PythonUnavailable(description:
-                "the pyca Fernet helper exited with status \(process.terminationStatus): \(stderr.suffix(600))")
-        }
-    }
+    typealias Case = PycaFernet.Token
+    typealias TTLCheck = PycaFernet.TTLCheck
 
     static func randomKeyText() -> String {
         Fernet.encodeToken((0..<32).map { _ in UInt8.random(in: 0...255) })
@@ -114,13 +31,13 @@ json.dump({"tokens": tokens, "ttl": ttl}, sys.stdout)
         ]
         var cases: [Case] = []
         for (i, pt) in plaintexts.enumerated() {
-            cases.append(Case(pt: pt.hex, key: i % 3))
+            cases.append(Case(hex: pt.hex, key: i % 3))
         }
         // MultiFernet encrypts with its first key.
-        cases.append(Case(pt: Array("multi".utf8).hex, multi: [1, 0]))
-        cases.append(Case(pt: Array("multi".utf8).hex, multi: [2, 1, 0]))
+        cases.append(Case(hex: Array("multi".utf8).hex, multi: [1, 0]))
+        cases.append(Case(hex: Array("multi".utf8).hex, multi: [2, 1, 0]))
 
-        let answer = try Self.pyca(Request(keys: keyTexts, cases: cases, ttl_checks: []))
+        let answer = try PycaFernet.run(keys: keyTexts, tokens: cases)
         try #require(answer.tokens.count == cases.count)
 
         for (i, pt) in plaintexts.enumerated() {
@@ -152,14 +69,14 @@ json.dump({"tokens": tokens, "ttl": ttl}, sys.stdout)
         let keyText = Self.randomKeyText()
         let key = try FernetKey(base64: keyText)
         let t: Int64 = 1_600_000_000
-        let cases = [Case(pt: Array("ttl".utf8).hex, key: 0, at: t)]
+        let cases = [Case(hex: Array("ttl".utf8).hex, key: 0, at: t)]
         var checks: [TTLCheck] = []
         for ttl: Int64 in [0, 1, 60, 3600] {
             for now in [t - 3600, t - 61, t - 60, t - 59, t, t + ttl - 1, t + ttl, t + ttl + 1, t + 10 * ttl + 100] {
                 checks.append(TTLCheck(token: 0, key: 0, ttl: ttl, now: now))
             }
         }
-        let answer = try Self.pyca(Request(keys: [keyText], cases: cases, ttl_checks: checks))
+        let answer = try PycaFernet.run(keys: [keyText], tokens: cases, ttlChecks: checks)
         try #require(answer.tokens.count == 1 && answer.ttl.count == checks.count)
         let token = answer.tokens[0]
         #expect(Fernet.decodeToken(token).map { Array($0[1..<9]) } == withUnsafeBytes(of: UInt64(t).bigEndian, Array.init))

@@ -130,9 +130,9 @@ struct ExportImportTests {
     func fernetMigration() async throws {
         let keys = [FernetImportFileTests.keyText(), FernetImportFileTests.keyText()]  // new, old
         let tokens = try FernetImportFileTests.pyca(keys: keys, [
-            .init(pt: FernetImportFileTests.hex("fernet-plaintext-one"), key: 0),
-            .init(pt: FernetImportFileTests.hex("fernet-plaintext-two"), key: 1),
-            .init(pt: FernetImportFileTests.hex("fernet-plaintext-three"), key: 0),
+            .init(hex: FernetImportFileTests.hex("fernet-plaintext-one"), key: 0),
+            .init(hex: FernetImportFileTests.hex("fernet-plaintext-two"), key: 1),
+            .init(hex: FernetImportFileTests.hex("fernet-plaintext-three"), key: 0),
         ])
         let fernetKeys = try keys.map { try FernetKey(base64: $0) }
         let good = "# migrated from the legacy store\nsvc/one\t\(tokens[0])\n\nsvc/two\t\(tokens[1])\r\nsvc/three\t\(tokens[2])\n"

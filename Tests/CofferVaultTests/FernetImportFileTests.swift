@@ -1,6 +1,7 @@
 import Coffer
 import CofferCrypto
 import Foundation
+import CofferTestSupport
 import Testing
 
 /// The Fernet import file reader over tokens made at test time by pyca's `Fernet` (Python's
@@ -10,65 +11,11 @@ import Testing
 @Suite("Fernet import file")
 struct FernetImportFileTests {
     /// Reads a JSON request from argv[1], writes the tokens as a JSON array to stdout.
-    static let script = #"""
-import json, sys
-try:
-    from cryptography.fernet import Fernet
-except ImportError:
-    sys.stderr.write("cannot import cryptography.fernet\n")
-    sys.exit(3)
-req = json.load(open(sys.argv[1]))
-keys = [Fernet(k) for k in req["keys"]]
-out = []
-for c in req["tokens"]:
-    pt = bytes.fromhex(c["pt"])
-    f = keys[c["key"]]
-    out.append((f.encrypt_at_time(pt, c["at"]) if "at" in c else f.encrypt(pt)).decode("ascii"))
-json.dump(out, sys.stdout)
-"""#
-
-    struct TokenRequest: Encodable {
-        var pt: String
-        var key: Int
-        var at: Int64? = nil
-    }
-    struct Request: Encodable {
-        let keys: [String]
-        let tokens: [TokenRequest]
-    }
-    struct PythonUnavailable: Error, CustomStringConvertible {
-        let description: String
-    }
+    typealias TokenRequest = PycaFernet.Token
 
     /// Fernet tokens made by pyca for `requests`, with `keys` (url-safe base64 key texts).
     static func pyca(keys: [String], _ requests: [TokenRequest]) throws -> [String] {
-        let dir = try TestDirectory()
-        let input = dir.path + "/request.json"
-        try JSONEncoder().encode(Request(keys: keys, tokens: requests)).write(to: URL(fileURLWithPath: input))
-        let errPath = dir.path + "/stderr"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, input]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw PythonUnavailable(description: "cannot start /usr/bin/env python3 (\(error)); run scripts/install-deps.sh")
-        }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        switch process.terminationStatus {
-        case 0: return try JSONDecoder().decode([String].self, from: data)
-        case 127: throw PythonUnavailable(description: "python3 is not installed; run scripts/install-deps.sh")
-        case 3:
-            throw PythonUnavailable(description:
-                "python3 cannot import `cryptography`, needed to make Fernet tokens with pyca; run scripts/install-deps.sh")
-        default:
-            let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-            throw PythonUnavailable(description: "the pyca Fernet helper exited with status \(process.terminationStatus): \(stderr.suffix(600))")
-        }
+        try PycaFernet.run(keys: keys, tokens: requests).tokens
     }
 
     /// A random Fernet key as pyca writes it (url-safe base64 with padding).
@@ -101,16 +48,16 @@ json.dump(out, sys.stdout)
         ]
         let t = Self.nowSeconds
         let tokens = try Self.pyca(keys: keyTexts, [
-            TokenRequest(pt: Self.hex(plaintexts[0]), key: 0, at: t - 10),
-            TokenRequest(pt: Self.hex(plaintexts[1]), key: 1, at: t - 20),  // made with the old key
-            TokenRequest(pt: Self.hex(plaintexts[2]), key: 1, at: t),
-            TokenRequest(pt: Self.hex(plaintexts[3]), key: 0, at: t - 7200),  // older than the TTL
-            TokenRequest(pt: Self.hex(plaintexts[4]), key: 0, at: t),
-            TokenRequest(pt: Self.hex(plaintexts[5]), key: 2, at: t),  // a key not given
-            TokenRequest(pt: Self.hex(plaintexts[6]), key: 0, at: t),
-            TokenRequest(pt: Self.hex(plaintexts[7]), key: 0, at: t),
-            TokenRequest(pt: Self.hex(plaintexts[8]), key: 1, at: t),
-            TokenRequest(pt: Self.hex(plaintexts[9]), key: 0, at: t),
+            TokenRequest(hex: Self.hex(plaintexts[0]), key: 0, at: t - 10),
+            TokenRequest(hex: Self.hex(plaintexts[1]), key: 1, at: t - 20),  // made with the old key
+            TokenRequest(hex: Self.hex(plaintexts[2]), key: 1, at: t),
+            TokenRequest(hex: Self.hex(plaintexts[3]), key: 0, at: t - 7200),  // older than the TTL
+            TokenRequest(hex: Self.hex(plaintexts[4]), key: 0, at: t),
+            TokenRequest(hex: Self.hex(plaintexts[5]), key: 2, at: t),  // a key not given
+            TokenRequest(hex: Self.hex(plaintexts[6]), key: 0, at: t),
+            TokenRequest(hex: Self.hex(plaintexts[7]), key: 0, at: t),
+            TokenRequest(hex: Self.hex(plaintexts[8]), key: 1, at: t),
+            TokenRequest(hex: Self.hex(plaintexts[9]), key: 0, at: t),
         ])
         let lines = [
             "# exported from the old service",                       // 1 comment
@@ -171,8 +118,8 @@ json.dump(out, sys.stdout)
     func keyOrder() throws {
         let keyTexts = [Self.keyText(), Self.keyText()]
         let tokens = try Self.pyca(keys: keyTexts, [
-            TokenRequest(pt: Self.hex("new"), key: 0),
-            TokenRequest(pt: Self.hex("old"), key: 1),
+            TokenRequest(hex: Self.hex("new"), key: 0),
+            TokenRequest(hex: Self.hex("old"), key: 1),
         ])
         let data = Array("a\t\(tokens[0])\nb\t\(tokens[1])".utf8)  // no final newline
         let new = try FernetKey(base64: keyTexts[0]), old = try FernetKey(base64: keyTexts[1])
@@ -195,7 +142,7 @@ json.dump(out, sys.stdout)
     func crlfAndBOM() throws {
         let keyText = Self.keyText()
         let tokens = try Self.pyca(keys: [keyText], [
-            TokenRequest(pt: Self.hex("one"), key: 0), TokenRequest(pt: Self.hex("two"), key: 0),
+            TokenRequest(hex: Self.hex("one"), key: 0), TokenRequest(hex: Self.hex("two"), key: 0),
         ])
         let text = "\u{FEFF}# header\r\n\r\nfirst\t\(tokens[0])\r\n# middle\r\nsecond\t\(tokens[1])\r\n\r\n"
         let file = try FernetImportFile(contentsOf: Array(text.utf8), keys: [try FernetKey(base64: keyText)], ttl: nil, now: Date())
@@ -208,8 +155,8 @@ json.dump(out, sys.stdout)
     func futureToken() throws {
         let keyText = Self.keyText()
         let tokens = try Self.pyca(keys: [keyText], [
-            TokenRequest(pt: Self.hex("soon"), key: 0, at: Self.nowSeconds + 61),
-            TokenRequest(pt: Self.hex("ok"), key: 0, at: Self.nowSeconds + 60),
+            TokenRequest(hex: Self.hex("soon"), key: 0, at: Self.nowSeconds + 61),
+            TokenRequest(hex: Self.hex("ok"), key: 0, at: Self.nowSeconds + 60),
         ])
         let data = Array("soon\t\(tokens[0])\nok\t\(tokens[1])\n".utf8)
         let file = try FernetImportFile(contentsOf: data, keys: [try FernetKey(base64: keyText)], ttl: 100, now: Self.now)
@@ -221,8 +168,8 @@ json.dump(out, sys.stdout)
     func otherBadLines() throws {
         let keyText = Self.keyText()
         let tokens = try Self.pyca(keys: [keyText], [
-            TokenRequest(pt: "", key: 0), TokenRequest(pt: Self.hex("v"), key: 0), TokenRequest(pt: Self.hex("w"), key: 0),
-            TokenRequest(pt: Self.hex("x"), key: 0),
+            TokenRequest(hex: "", key: 0), TokenRequest(hex: Self.hex("v"), key: 0), TokenRequest(hex: Self.hex("w"), key: 0),
+            TokenRequest(hex: Self.hex("x"), key: 0),
         ])
         var data = Array("empty\t\(tokens[0])\n".utf8)                      // 1 empty value
         data += Array("caf".utf8) + [0xE9] + Array("\t\(tokens[1])\n".utf8)  // 2 Latin-1 byte
