@@ -11,20 +11,7 @@ extension StoreConformance {
     ///     try await check.run(makeFreshStore())
     /// }
     /// ```
-    public struct LifecycleCheck: Sendable, CustomStringConvertible {
-        /// A short sentence naming the behaviour.
-        public let name: String
-        /// Runs the check against a fresh, empty store.
-        public let run: @Sendable (any LifecycleSecretStore) async throws -> Void
-
-        /// A check called `name` that runs `run`.
-        public init(_ name: String, _ run: @escaping @Sendable (any LifecycleSecretStore) async throws -> Void) {
-            self.name = name
-            self.run = run
-        }
-
-        public var description: String { name }
-    }
+    public typealias LifecycleCheck = ConformanceCheck<any LifecycleSecretStore>
 
     /// Every lifecycle check, in a stable order.
     public static let lifecycleChecks: [LifecycleCheck] = workspaceStateChecks + deletedWorkspaceChecks
@@ -32,9 +19,6 @@ extension StoreConformance {
 
     /// The lifecycle check called `name`; traps when there is none (for tests that run one check).
     public static func lifecycleCheck(named name: String) -> LifecycleCheck {
-        guard let check = lifecycleChecks.first(where: { $0.name == name }) else {
-            preconditionFailure("no lifecycle conformance check named '\(name)'")
-        }
-        return check
+        .named(name, in: lifecycleChecks, kind: "lifecycle ")
     }
 }

@@ -10,20 +10,7 @@ extension StoreConformance {
     ///     try await check.run(makeFreshStore())
     /// }
     /// ```
-    public struct RotationCheck: Sendable, CustomStringConvertible {
-        /// A short sentence naming the behaviour.
-        public let name: String
-        /// Runs the check against a fresh, empty store.
-        public let run: @Sendable (any RotatingSecretStore) async throws -> Void
-
-        /// A check called `name` that runs `run`.
-        public init(_ name: String, _ run: @escaping @Sendable (any RotatingSecretStore) async throws -> Void) {
-            self.name = name
-            self.run = run
-        }
-
-        public var description: String { name }
-    }
+    public typealias RotationCheck = ConformanceCheck<any RotatingSecretStore>
 
     /// Every rotation check, in a stable order.
     public static let rotationChecks: [RotationCheck] = dataKeyRotationChecks + encryptionCountChecks
@@ -31,9 +18,6 @@ extension StoreConformance {
 
     /// The rotation check called `name`; traps when there is none (for tests that run one check).
     public static func rotationCheck(named name: String) -> RotationCheck {
-        guard let check = rotationChecks.first(where: { $0.name == name }) else {
-            preconditionFailure("no rotation conformance check named '\(name)'")
-        }
-        return check
+        .named(name, in: rotationChecks, kind: "rotation ")
     }
 }

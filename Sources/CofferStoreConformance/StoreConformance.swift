@@ -16,21 +16,8 @@ public import Coffer
 /// Timestamps are compared to within a millisecond (a store may round them); names are
 /// expected in byte order (a PostgreSQL store needs `COLLATE "C"`).
 public enum StoreConformance {
-    /// One named behaviour.
-    public struct Check: Sendable, CustomStringConvertible {
-        /// A short sentence naming the behaviour.
-        public let name: String
-        /// Runs the check against a fresh, empty store.
-        public let run: @Sendable (any SecretStore) async throws -> Void
-
-        /// A check called `name` that runs `run`.
-        public init(_ name: String, _ run: @escaping @Sendable (any SecretStore) async throws -> Void) {
-            self.name = name
-            self.run = run
-        }
-
-        public var description: String { name }
-    }
+    /// One named behaviour of any ``SecretStore``.
+    public typealias Check = ConformanceCheck<any SecretStore>
 
     /// Every check, in a stable order.
     public static let checks: [Check] = workspaceChecks + putChecks + readChecks + deleteChecks
@@ -38,9 +25,6 @@ public enum StoreConformance {
 
     /// The check called `name`; traps when there is none (for tests that run one check).
     public static func check(named name: String) -> Check {
-        guard let check = checks.first(where: { $0.name == name }) else {
-            preconditionFailure("no conformance check named '\(name)'")
-        }
-        return check
+        .named(name, in: checks, kind: "")
     }
 }
