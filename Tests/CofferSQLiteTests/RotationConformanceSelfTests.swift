@@ -56,30 +56,10 @@ struct RotationConformanceSelfTests {
 }
 
 /// A rotating store that forwards to a real one but breaks one rule.
-struct BrokenRotatingStore: RotatingSecretStore {
+struct BrokenRotatingStore: ForwardingRotatingStore {
     enum Flaw: Sendable { case rotationIgnoresExpectedPrimary, replaceIgnoresExpectedVersion, usageSwapsLiveAndDeleted, reversedPages }
     let base: SQLiteStore
     let flaw: Flaw
-
-    func createWorkspace(_ workspace: WorkspaceRecord, firstDataKey: DataKeyRecord) async throws {
-        try await base.createWorkspace(workspace, firstDataKey: firstDataKey)
-    }
-    func workspace(_ id: String) async throws -> WorkspaceRecord? { try await base.workspace(id) }
-    func listWorkspaces() async throws -> [WorkspaceRecord] { try await base.listWorkspaces() }
-    func dataKeys(workspace: String) async throws -> [DataKeyRecord] { try await base.dataKeys(workspace: workspace) }
-    func putSecretVersion(_ request: PutSecretRequest, seal: @Sendable (UInt32) throws -> [UInt8]) async throws -> SecretVersionInfo {
-        try await base.putSecretVersion(request, seal: seal)
-    }
-    func secretVersion(workspace: String, name: String, version: UInt32?) async throws -> StoredSecretVersion? {
-        try await base.secretVersion(workspace: workspace, name: name, version: version)
-    }
-    func listSecrets(workspace: String) async throws -> [SecretSummary] { try await base.listSecrets(workspace: workspace) }
-    func history(workspace: String, name: String) async throws -> [SecretVersionInfo] {
-        try await base.history(workspace: workspace, name: name)
-    }
-    func setDeleted(workspace: String, name: String, versions: [UInt32]?, deletedAt: Date?) async throws -> [UInt32] {
-        try await base.setDeleted(workspace: workspace, name: name, versions: versions, deletedAt: deletedAt)
-    }
 
     func rotateDataKey(_ record: DataKeyRecord, expectedPrimary: UInt32) async throws -> Bool {
         var expected = expectedPrimary
@@ -88,11 +68,6 @@ struct BrokenRotatingStore: RotatingSecretStore {
         }
         return try await base.rotateDataKey(record, expectedPrimary: expected)
     }
-    func dataKeys(notWrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord] {
-        try await base.dataKeys(notWrappedBy: kekID, limit: limit)
-    }
-    func rewrapDataKeys(_ rewraps: [DataKeyRewrap]) async throws -> Int { try await base.rewrapDataKeys(rewraps) }
-    func dataKeyCountByKEK() async throws -> [KEKIdentifier: Int] { try await base.dataKeyCountByKEK() }
     func secretVersions(
         workspace: String, sealedUnder dataKeyVersions: Set<UInt32>, after cursor: SecretVersionCursor?, limit: Int
     ) async throws -> [StoredSecretVersion] {
@@ -113,14 +88,5 @@ struct BrokenRotatingStore: RotatingSecretStore {
         let usage = try await base.dataKeyUsage(workspace: workspace)
         guard flaw == .usageSwapsLiveAndDeleted else { return usage }
         return usage.map { DataKeyUsage(dataKeyVersion: $0.dataKeyVersion, liveSecretVersions: $0.deletedSecretVersions, deletedSecretVersions: $0.liveSecretVersions) }
-    }
-    func setMinimumDecryptionVersion(workspace: String, _ version: UInt32) async throws {
-        try await base.setMinimumDecryptionVersion(workspace: workspace, version)
-    }
-    func destroyDataKey(workspace: String, version: UInt32) async throws {
-        try await base.destroyDataKey(workspace: workspace, version: version)
-    }
-    func setRotationPolicy(workspace: String, _ policy: RotationPolicy?) async throws {
-        try await base.setRotationPolicy(workspace: workspace, policy)
     }
 }

@@ -45,62 +45,16 @@ struct SQLiteStoreLifecycleSelfTests {
 }
 
 /// A lifecycle store that forwards to a real one but breaks one rule.
-struct BrokenLifecycleStore: LifecycleSecretStore {
+struct BrokenLifecycleStore: ForwardingLifecycleStore {
     enum Flaw: Sendable { case nonAtomicBatch, purgeIgnoresCutoff, deletionIsNoop, dropsKeyGeneration, appendFromGenesis, shredReportsNothing }
     let base: SQLiteStore
     let flaw: Flaw
 
-    func createWorkspace(_ workspace: WorkspaceRecord, firstDataKey: DataKeyRecord) async throws {
-        try await base.createWorkspace(workspace, firstDataKey: firstDataKey)
-    }
-    func workspace(_ id: String) async throws -> WorkspaceRecord? { try await base.workspace(id) }
-    func listWorkspaces() async throws -> [WorkspaceRecord] { try await base.listWorkspaces() }
     func dataKeys(workspace: String) async throws -> [DataKeyRecord] {
         let keys = try await base.dataKeys(workspace: workspace)
         guard flaw == .dropsKeyGeneration else { return keys }
         return keys.map { var k = $0; k.keyGeneration = nil; return k }
     }
-    func putSecretVersion(_ request: PutSecretRequest, seal: @Sendable (UInt32) throws -> [UInt8]) async throws -> SecretVersionInfo {
-        try await base.putSecretVersion(request, seal: seal)
-    }
-    func secretVersion(workspace: String, name: String, version: UInt32?) async throws -> StoredSecretVersion? {
-        try await base.secretVersion(workspace: workspace, name: name, version: version)
-    }
-    func listSecrets(workspace: String) async throws -> [SecretSummary] { try await base.listSecrets(workspace: workspace) }
-    func history(workspace: String, name: String) async throws -> [SecretVersionInfo] {
-        try await base.history(workspace: workspace, name: name)
-    }
-    func setDeleted(workspace: String, name: String, versions: [UInt32]?, deletedAt: Date?) async throws -> [UInt32] {
-        try await base.setDeleted(workspace: workspace, name: name, versions: versions, deletedAt: deletedAt)
-    }
-
-    func rotateDataKey(_ record: DataKeyRecord, expectedPrimary: UInt32) async throws -> Bool {
-        try await base.rotateDataKey(record, expectedPrimary: expectedPrimary)
-    }
-    func dataKeys(notWrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord] {
-        try await base.dataKeys(notWrappedBy: kekID, limit: limit)
-    }
-    func rewrapDataKeys(_ rewraps: [DataKeyRewrap]) async throws -> Int { try await base.rewrapDataKeys(rewraps) }
-    func dataKeyCountByKEK() async throws -> [KEKIdentifier: Int] { try await base.dataKeyCountByKEK() }
-    func secretVersions(
-        workspace: String, sealedUnder dataKeyVersions: Set<UInt32>, after cursor: SecretVersionCursor?, limit: Int
-    ) async throws -> [StoredSecretVersion] {
-        try await base.secretVersions(workspace: workspace, sealedUnder: dataKeyVersions, after: cursor, limit: limit)
-    }
-    func replaceCiphertexts(workspace: String, _ replacements: [CiphertextReplacement], encryptionLimit: UInt64?) async throws -> Int {
-        try await base.replaceCiphertexts(workspace: workspace, replacements, encryptionLimit: encryptionLimit)
-    }
-    func dataKeyUsage(workspace: String) async throws -> [DataKeyUsage] { try await base.dataKeyUsage(workspace: workspace) }
-    func setMinimumDecryptionVersion(workspace: String, _ version: UInt32) async throws {
-        try await base.setMinimumDecryptionVersion(workspace: workspace, version)
-    }
-    func destroyDataKey(workspace: String, version: UInt32) async throws {
-        try await base.destroyDataKey(workspace: workspace, version: version)
-    }
-    func setRotationPolicy(workspace: String, _ policy: RotationPolicy?) async throws {
-        try await base.setRotationPolicy(workspace: workspace, policy)
-    }
-
     func setWorkspaceDeleted(_ id: String, at deletedAt: Date?) async throws -> Bool {
         if flaw == .deletionIsNoop { return try await base.workspace(id) != nil }
         return try await base.setWorkspaceDeleted(id, at: deletedAt)
@@ -108,9 +62,6 @@ struct BrokenLifecycleStore: LifecycleSecretStore {
     func shredWorkspace(_ id: String, now: Date, newKeyGeneration: String) async throws -> WorkspaceShredResult? {
         let result = try await base.shredWorkspace(id, now: now, newKeyGeneration: newKeyGeneration)
         return flaw == .shredReportsNothing ? nil : result
-    }
-    func workspacesDeleted(atOrBefore cutoff: Date) async throws -> [WorkspaceRecord] {
-        try await base.workspacesDeleted(atOrBefore: cutoff)
     }
     func purgeDeletedSecretVersions(deletedAtOrBefore cutoff: Date, limit: Int) async throws -> [PurgedSecretVersion] {
         try await base.purgeDeletedSecretVersions(deletedAtOrBefore: flaw == .purgeIgnoresCutoff ? .distantFuture : cutoff, limit: limit)
@@ -125,20 +76,10 @@ struct BrokenLifecycleStore: LifecycleSecretStore {
         }
         return infos
     }
-    func auditKeys() async throws -> [AuditKeyRecord] { try await base.auditKeys() }
-    func insertAuditKey(_ record: AuditKeyRecord) async throws -> Bool { try await base.insertAuditKey(record) }
-    func rewrapAuditKey(version: UInt32, expectedKEKID: KEKIdentifier, wrapped: WrappedDataKey) async throws -> Bool {
-        try await base.rewrapAuditKey(version: version, expectedKEKID: expectedKEKID, wrapped: wrapped)
-    }
     func appendAudit(
         count: Int, chain: @Sendable (AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
     ) async throws -> AuditChainHead {
         let fromGenesis = flaw == .appendFromGenesis
         return try await base.appendAudit(count: count) { head in try chain(fromGenesis ? .genesis : head) }
     }
-    func auditHead() async throws -> AuditChainHead { try await base.auditHead() }
-    func auditCheckpoint() async throws -> AuditCheckpoint? { try await base.auditCheckpoint() }
-    func auditRecords(_ query: AuditQuery) async throws -> [AuditRecord] { try await base.auditRecords(query) }
-    func lastAuditSequence(before cutoff: Date) async throws -> UInt64? { try await base.lastAuditSequence(before: cutoff) }
-    func purgeAudit(through checkpoint: AuditCheckpoint) async throws -> Int { try await base.purgeAudit(through: checkpoint) }
 }

@@ -32,31 +32,18 @@ struct StoreConformanceSelfTests {
 }
 
 /// A store that forwards to a real one but breaks one rule.
-struct BrokenStore: SecretStore {
+struct BrokenStore: ForwardingStore {
     enum Flaw: Sendable { case reversedHistory, ignoresCheckAndSet }
     let base: SQLiteStore
     let flaw: Flaw
 
-    func createWorkspace(_ workspace: WorkspaceRecord, firstDataKey: DataKeyRecord) async throws {
-        try await base.createWorkspace(workspace, firstDataKey: firstDataKey)
-    }
-    func workspace(_ id: String) async throws -> WorkspaceRecord? { try await base.workspace(id) }
-    func listWorkspaces() async throws -> [WorkspaceRecord] { try await base.listWorkspaces() }
-    func dataKeys(workspace: String) async throws -> [DataKeyRecord] { try await base.dataKeys(workspace: workspace) }
     func putSecretVersion(_ request: PutSecretRequest, seal: @Sendable (UInt32) throws -> [UInt8]) async throws -> SecretVersionInfo {
         var request = request
         if flaw == .ignoresCheckAndSet { request.expectedCurrentVersion = nil }
         return try await base.putSecretVersion(request, seal: seal)
     }
-    func secretVersion(workspace: String, name: String, version: UInt32?) async throws -> StoredSecretVersion? {
-        try await base.secretVersion(workspace: workspace, name: name, version: version)
-    }
-    func listSecrets(workspace: String) async throws -> [SecretSummary] { try await base.listSecrets(workspace: workspace) }
     func history(workspace: String, name: String) async throws -> [SecretVersionInfo] {
         let h = try await base.history(workspace: workspace, name: name)
         return flaw == .reversedHistory ? h.reversed() : h
-    }
-    func setDeleted(workspace: String, name: String, versions: [UInt32]?, deletedAt: Date?) async throws -> [UInt32] {
-        try await base.setDeleted(workspace: workspace, name: name, versions: versions, deletedAt: deletedAt)
     }
 }
