@@ -127,19 +127,6 @@ public struct FileKEKProvider: LoadedKEKProvider {
     @discardableResult
     public static func generateKeyFile(at path: String) throws -> KEKIdentifier {
         let key = SymmetricKey.generate()
-        let fd: Int32
-        do {
-            guard let d = try POSIXFile.createExclusive(path) else {
-                throw CofferCryptoError.kekUnavailable("refusing to overwrite existing file \(path); remove it first or choose another path")
-            }
-            fd = d
-        } catch let error as POSIXFile.OpenFailure {
-            switch error {
-            case .missing: throw CofferCryptoError.kekUnavailable("cannot create key file \(path): its directory does not exist")
-            case .denied: throw CofferCryptoError.kekUnavailable("cannot create key file \(path): permission denied")
-            case .other(let why): throw CofferCryptoError.kekUnavailable("cannot create key file \(path): \(why)")
-            }
-        }
         // base64 of 32 bytes is 44 characters; sodium_bin2base64 adds a NUL, we add a newline.
         let encodedLength = sodium_base64_encoded_len(SymmetricKey.byteCount, sodium_base64_VARIANT_ORIGINAL)
         let text = SecureBytes(count: encodedLength) { (out: UnsafeMutableRawBufferPointer) in
@@ -151,16 +138,9 @@ public struct FileKEKProvider: LoadedKEKProvider {
             }
             out[out.count - 1] = UInt8(ascii: "\n")  // replace the NUL terminator
         }
-        do {
-            try text.withUnsafeBytes { b throws(POSIXFile.OpenFailure) in try POSIXFile.writeAll(fd, b) }
-            try POSIXFile.sync(fd)
-        } catch {
-            close(fd)
-            unlink(path)
-            throw CofferCryptoError.kekUnavailable("cannot write key file \(path): \(error)")
+        if let problem = POSIXFile.writeNewSecretFile(path, text, what: "key file") {
+            throw CofferCryptoError.kekUnavailable(problem)
         }
-        close(fd)
-        POSIXFile.syncDirectory(of: path)
         return try LocalKEK.fingerprint(of: key)
     }
 }

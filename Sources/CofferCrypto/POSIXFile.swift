@@ -112,6 +112,37 @@ enum POSIXFile {
     }
 
     /// Best-effort fsync of the directory holding `path`, so a rename or link survives a crash.
+    /// Creates `path` exclusively (`O_CREAT|O_EXCL`, mode 0600: never overwrites a file or
+    /// follows a symlink), writes `content` and syncs file and directory; removes the new file
+    /// if writing fails. Returns nil on success, otherwise what went wrong, naming `what` (e.g.
+    /// "key file") and the path, never the content.
+    static func writeNewSecretFile(_ path: String, _ content: SecureBytes, what: String) -> String? {
+        let fd: Int32
+        do throws(OpenFailure) {
+            guard let created = try createExclusive(path) else {
+                return "refusing to overwrite existing file \(path); remove it first or choose another path"
+            }
+            fd = created
+        } catch {
+            switch error {
+            case .missing: return "cannot create \(what) \(path): its directory does not exist"
+            case .denied: return "cannot create \(what) \(path): permission denied"
+            case .other(let why): return "cannot create \(what) \(path): \(why)"
+            }
+        }
+        do throws(OpenFailure) {
+            try content.withUnsafeBytes { b throws(OpenFailure) in try writeAll(fd, b) }
+            try sync(fd)
+        } catch {
+            close(fd)
+            unlink(path)
+            return "cannot write \(what) \(path): \(error)"
+        }
+        close(fd)
+        syncDirectory(of: path)
+        return nil
+    }
+
     static func syncDirectory(of path: String) {
         let dir = directory(of: path)
         let fd = open(dir, O_RDONLY | O_CLOEXEC)

@@ -73,30 +73,9 @@ enum X25519KeyFile {
     /// overwrites an existing file (or follows a symlink); on a write failure the new file is
     /// removed.
     static func writeSecret(_ path: String, _ content: SecureBytes) throws {
-        let what = "secret key file"
-        let created: Int32?
-        do throws(POSIXFile.OpenFailure) {
-            created = try POSIXFile.createExclusive(path)
-        } catch {
-            switch error {
-            case .missing: throw CofferCryptoError.invalidKey("cannot create \(what) \(path): its directory does not exist")
-            case .denied: throw CofferCryptoError.invalidKey("cannot create \(what) \(path): permission denied")
-            case .other(let why): throw CofferCryptoError.invalidKey("cannot create \(what) \(path): \(why)")
-            }
+        if let problem = POSIXFile.writeNewSecretFile(path, content, what: "secret key file") {
+            throw CofferCryptoError.invalidKey(problem)
         }
-        guard let fd = created else {
-            throw CofferCryptoError.invalidKey("refusing to overwrite existing file \(path); remove it first or choose another path")
-        }
-        do {
-            try content.withUnsafeBytes { b throws(POSIXFile.OpenFailure) in try POSIXFile.writeAll(fd, b) }
-            try POSIXFile.sync(fd)
-        } catch {
-            close(fd)
-            unlink(path)
-            throw CofferCryptoError.invalidKey("cannot write \(what) \(path): \(error)")
-        }
-        close(fd)
-        POSIXFile.syncDirectory(of: path)
     }
 
     private static func openForReading(_ path: String, what: String) throws -> Int32 {
