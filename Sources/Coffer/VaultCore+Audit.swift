@@ -44,6 +44,13 @@ extension VaultCore {
         }
     }
 
+    /// The store as an ``InlineAuditingStore`` when auditing is on and it can write a put's
+    /// audit record in the put's transaction; nil otherwise.
+    func inlineAuditStore() -> (any InlineAuditingStore)? {
+        guard audit != nil, auditKeyring != nil else { return nil }
+        return store as? any InlineAuditingStore
+    }
+
     /// Commits `event` (waiting) or queues it (`buffered`). No-op when auditing is off.
     func recordAudit(_ event: AuditEvent, buffered: Bool = false) async throws {
         guard let audit else { return }
@@ -59,7 +66,7 @@ extension VaultCore {
     /// successes are committed before returning unless `read` and reads are buffered.
     func audited<T>(
         _ action: AuditAction, actor: String, workspace: String?, name: String? = nil, version: UInt32? = nil,
-        read: Bool = false, _ body: () async throws -> T,
+        read: Bool = false, recordSuccess: Bool = true, _ body: () async throws -> T,
         describe: (T) -> (version: UInt32?, detail: String?) = { _ in (nil, nil) }
     ) async throws -> T {
         guard let audit else { return try await body() }
@@ -78,6 +85,8 @@ extension VaultCore {
             }
             throw error
         }
+        // Recorded by the operation itself, in its own transaction (see InlineAuditingStore).
+        if !recordSuccess { return result }
         let (v, detail) = describe(result)
         let event = AuditEvent(
             time: configuration.now(), actor: actor, action: action, outcome: .success,

@@ -48,10 +48,16 @@ public struct WorkspaceScope: Sendable {
     ///   ``VaultError/checkAndSetConflict(workspace:name:expected:actual:)``.
     @discardableResult
     public func put(_ name: String, value: SecretBytes, metadata: SecretMetadata = .init(), expectedVersion: UInt32? = nil) async throws -> SecretVersionInfo {
-        try await core.audited(.put, actor: actor, workspace: id, name: name) {
-            try await putUnaudited(name, value: value, metadata: metadata, expectedVersion: expectedVersion)
-        } describe: { info in (info.version, "data key \(info.dataKeyVersion)") }
+        // With a store that writes the record in the put's own transaction, only a failure is
+        // recorded here; otherwise the record follows in a (group-committed) transaction.
+        let inline = core.inlineAuditStore()
+        return try await core.audited(.put, actor: actor, workspace: id, name: name, recordSuccess: inline == nil) {
+            try await putUnaudited(name, value: value, metadata: metadata, expectedVersion: expectedVersion, inline: inline)
+        } describe: { info in (info.version, Self.putDetail(info)) }
     }
+
+    /// The audit detail of a put.
+    static func putDetail(_ info: SecretVersionInfo) -> String { "data key \(info.dataKeyVersion)" }
 
     /// Validates a value for secret `name` and brings it to its stored form: typed kinds
     /// become canonical JSON with `contentType` `application/json` and their expiry.
@@ -72,22 +78,39 @@ public struct WorkspaceScope: Sendable {
         return (plaintext, metadata)
     }
 
-    private func putUnaudited(_ name: String, value: SecretBytes, metadata: SecretMetadata, expectedVersion: UInt32?) async throws -> SecretVersionInfo {
+    private func putUnaudited(
+        _ name: String, value: SecretBytes, metadata: SecretMetadata, expectedVersion: UInt32?, inline: (any InlineAuditingStore)? = nil
+    ) async throws -> SecretVersionInfo {
         let (sealedValue, metadata) = try prepared(name, value: value, metadata: metadata)
         let workspace = id
+        let actor = self.actor
+        let now = core.configuration.now
         // Under the primary data key; rotates first when the rotation policy says so.
         let info = try await core.sealingUnderPrimary(workspace: id) { dataKeyVersion, encryptionLimit in
             let key = try await core.dataKey(workspace: workspace, version: dataKeyVersion)
+            // The audit key for a put that records itself (after the data key, so that a wrong
+            // KEK fails as an authentication failure, like a read).
+            var auditKey: (version: UInt32, key: KeyedHash)?
+            if let inline, let keyring = core.auditKeyring { auditKey = try await keyring.current(inline) }
             let request = PutSecretRequest(
                 workspace: workspace, name: name, expectedCurrentVersion: expectedVersion, metadata: metadata,
                 dataKeyVersion: dataKeyVersion, maxVersions: max(1, configuration.maxVersionsPerSecret),
                 now: configuration.now(), dataKeyEncryptionLimit: encryptionLimit)
-            return try await store.putSecretVersion(request) { version in
+            let seal: @Sendable (UInt32) throws -> [UInt8] = { version in
                 do {
                     return try key.seal(sealedValue, context: .secret(workspace: workspace, name: name, version: version))
                 } catch let error as CofferCryptoError {
                     throw VaultError(error)
                 }
+            }
+            guard let inline, let (keyVersion, macKey) = auditKey else {
+                return try await store.putSecretVersion(request, seal: seal)
+            }
+            return try await inline.putSecretVersion(request, seal: seal) { info, head in
+                let event = AuditEvent(
+                    time: now(), actor: actor, action: .put, outcome: .success, workspace: workspace, name: name,
+                    version: info.version, detail: Self.putDetail(info))
+                return try AuditChain.link([event], after: head, key: macKey, keyVersion: keyVersion)
             }
         }
         core.logger.debug("put secret version", metadata: [

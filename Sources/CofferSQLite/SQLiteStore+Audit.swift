@@ -63,37 +63,43 @@ extension SQLiteStore {
     public func appendAudit(
         count: Int, chain: @Sendable (_ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
     ) async throws -> AuditChainHead {
-        try write { db -> AuditChainHead in
-            let head = try Self.auditHead(db)
-            let (records, newHead) = try chain(head)
-            guard records.count == count,
-                records.enumerated().allSatisfy({ $0.element.sequence == head.sequence + UInt64($0.offset) + 1 }),
-                newHead.sequence == (records.last?.sequence ?? head.sequence)
-            else {
-                throw VaultError.invalidValue(
-                    "audit append expected \(count) record(s) numbered from \(head.sequence + 1) ending at the new head")
-            }
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO audit_log
-                    (sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for record in records {
-                let e = record.event
-                try insert.execute(arguments: [
-                    try SQLiteCoding.sequenceValue(record.sequence), SQLiteCoding.micros(e.time), e.actor, e.action.rawValue,
-                    e.outcome.rawValue, e.workspace, e.name, e.version.map { Int64($0) }, e.detail,
-                    Int64(record.keyVersion), Data(record.mac),
-                ])
-            }
-            try db.cachedStatement(sql: """
-                INSERT INTO audit_head (id, sequence, mac, key_version, seal) VALUES (1, ?1, ?2, ?3, ?4)
-                ON CONFLICT (id) DO UPDATE SET sequence = ?1, mac = ?2, key_version = ?3, seal = ?4
-                """).execute(arguments: [
-                    try SQLiteCoding.sequenceValue(newHead.sequence), Data(newHead.mac), Int64(newHead.keyVersion), Data(newHead.seal),
-                ])
-            return newHead
+        try write { db in try Self.appendAudit(db, count: count, chain: chain) }
+    }
+
+    /// The body of an audit append inside a write transaction (shared by
+    /// ``appendAudit(count:chain:)`` and the put that records its own audit record).
+    static func appendAudit(
+        _ db: Database, count: Int, chain: (_ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
+    ) throws -> AuditChainHead {
+        let head = try Self.auditHead(db)
+        let (records, newHead) = try chain(head)
+        guard records.count == count,
+            records.enumerated().allSatisfy({ $0.element.sequence == head.sequence + UInt64($0.offset) + 1 }),
+            newHead.sequence == (records.last?.sequence ?? head.sequence)
+        else {
+            throw VaultError.invalidValue(
+                "audit append expected \(count) record(s) numbered from \(head.sequence + 1) ending at the new head")
         }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO audit_log
+                (sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for record in records {
+            let e = record.event
+            try insert.execute(arguments: [
+                try SQLiteCoding.sequenceValue(record.sequence), SQLiteCoding.micros(e.time), e.actor, e.action.rawValue,
+                e.outcome.rawValue, e.workspace, e.name, e.version.map { Int64($0) }, e.detail,
+                Int64(record.keyVersion), Data(record.mac),
+            ])
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO audit_head (id, sequence, mac, key_version, seal) VALUES (1, ?1, ?2, ?3, ?4)
+            ON CONFLICT (id) DO UPDATE SET sequence = ?1, mac = ?2, key_version = ?3, seal = ?4
+            """).execute(arguments: [
+                try SQLiteCoding.sequenceValue(newHead.sequence), Data(newHead.mac), Int64(newHead.keyVersion), Data(newHead.seal),
+            ])
+        return newHead
     }
 
     /// The stored head, or genesis.

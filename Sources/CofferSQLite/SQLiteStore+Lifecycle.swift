@@ -159,3 +159,5 @@ extension SQLiteStore: LifecycleSecretStore {
         return infos
     }
 }
+
+extension SQLiteStore: InlineAuditingStore {}

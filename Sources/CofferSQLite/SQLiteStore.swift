@@ -246,6 +246,21 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
+    /// See ``InlineAuditingStore/putSecretVersion(_:seal:audit:)``: the put and its audit record
+    /// in one write transaction (the writer lock already serialises the chain).
+    public func putSecretVersion(
+        _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8],
+        audit: @Sendable (_ info: SecretVersionInfo, _ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
+    ) async throws -> SecretVersionInfo {
+        let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
+        return try write { db in
+            try Self.refuseInactiveWorkspace(db, request.workspace)
+            let info = try Self.insertVersion(db, request, labels: labels, seal: seal)
+            _ = try Self.appendAudit(db, count: 1) { head in try audit(info, head) }
+            return info
+        }
+    }
+
     /// The body of a put inside its write transaction (shared by ``putSecretVersion(_:seal:)``
     /// and ``putSecretVersions(_:seal:)``, after the workspace-state check): check-and-set and
     /// the new number, the encryption count, `seal`, the insert and the pruning. Any throw
