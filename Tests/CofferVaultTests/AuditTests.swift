@@ -108,6 +108,21 @@ struct AuditTests {
         #expect(try await f.vault.verifyAudit().intact)
     }
 
+    @Test("on SQLite a put and its audit record commit together: when the record cannot be written, nothing is")
+    func putAndRecordAreAtomic() async throws {
+        let f = try VaultFixture()
+        try await f.vault.createWorkspace("acme")
+        let acme = try f.vault.workspace("acme")
+        try await acme.put("k", value: bytes("v1"))
+        let before = try await Self.count(f)
+        #expect(before == 2)  // create, put: committed with the put, no flush needed
+        // Rewind the chain head: the next record would reuse sequence 1, which exists.
+        try await f.database().write { db in try db.execute(sql: "DELETE FROM audit_head") }
+        await #expect(throws: VaultError.self) { try await acme.put("k", value: bytes("v2")) }
+        #expect(try await f.store.history(workspace: "acme", name: "k").map(\.version) == [1])
+        #expect(try await Self.count(f) == before)
+    }
+
     // MARK: Tampering
 
     static func expectBroken(_ f: VaultFixture, at sequence: UInt64, _ comment: Comment) async throws {
