@@ -44,13 +44,6 @@ extension VaultCore {
         }
     }
 
-    /// The store as an ``InlineAuditingStore`` when auditing is on and it can write a put's
-    /// audit record in the put's transaction; nil otherwise.
-    func inlineAuditStore() -> (any InlineAuditingStore)? {
-        guard audit != nil, auditKeyring != nil else { return nil }
-        return store as? any InlineAuditingStore
-    }
-
     /// Commits `event` (waiting) or queues it (`buffered`). No-op when auditing is off.
     func recordAudit(_ event: AuditEvent, buffered: Bool = false) async throws {
         guard let audit else { return }

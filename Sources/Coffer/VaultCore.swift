@@ -19,6 +19,9 @@ final class VaultCore: Sendable {
     let auditKeyring: AuditKeyring?
     /// The audit writer; nil when auditing is off or the store keeps no audit log.
     let audit: AuditLog?
+    /// The store when auditing is on and it writes a put's audit record in the put's own
+    /// transaction (``InlineAuditingStore``); nil otherwise. Decided once, not per put.
+    let inlineAudit: (any InlineAuditingStore)?
 
     init(
         store: any SecretStore, kek: any KeyEncryptionKeyProvider, previousKEKs: [any KeyEncryptionKeyProvider] = [],
@@ -42,6 +45,7 @@ final class VaultCore: Sendable {
             self.auditKeyring = nil
             self.audit = nil
         }
+        self.inlineAudit = audit == nil ? nil : store as? any InlineAuditingStore
     }
 
     // MARK: Errors
@@ -50,6 +54,16 @@ final class VaultCore: Sendable {
     static func mappingCrypto<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
+        } catch let error as CofferCryptoError {
+            throw VaultError(error)
+        }
+    }
+
+    /// Seals `value` as version `version` of secret `name` in `workspace` under `key`, with
+    /// envelope errors as ``VaultError``s (the `seal` step of every store write).
+    static func seal(_ value: SecretBytes, with key: EnvelopeKey, workspace: String, name: String, version: UInt32) throws -> [UInt8] {
+        do {
+            return try key.seal(value, context: .secret(workspace: workspace, name: name, version: version))
         } catch let error as CofferCryptoError {
             throw VaultError(error)
         }

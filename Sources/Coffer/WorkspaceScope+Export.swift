@@ -118,11 +118,7 @@ extension WorkspaceScope {
                     now: now, dataKeyEncryptionLimit: encryptionLimit)
             }
             return try await store.putSecretVersions(requests) { index, version in
-                do {
-                    return try key.seal(values[index], context: .secret(workspace: workspace, name: names[index], version: version))
-                } catch let error as CofferCryptoError {
-                    throw VaultError(error)
-                }
+                try VaultCore.seal(values[index], with: key, workspace: workspace, name: names[index], version: version)
             }
         }
         core.logger.info("imported secrets", metadata: ["workspace": "\(id)", "count": "\(written.count)", "skipped": "\(skipped.count)"])

@@ -50,7 +50,7 @@ public struct WorkspaceScope: Sendable {
     public func put(_ name: String, value: SecretBytes, metadata: SecretMetadata = .init(), expectedVersion: UInt32? = nil) async throws -> SecretVersionInfo {
         // With a store that writes the record in the put's own transaction, only a failure is
         // recorded here; otherwise the record follows in a (group-committed) transaction.
-        let inline = core.inlineAuditStore()
+        let inline = core.inlineAudit
         return try await core.audited(.put, actor: actor, workspace: id, name: name, recordSuccess: inline == nil) {
             try await putUnaudited(name, value: value, metadata: metadata, expectedVersion: expectedVersion, inline: inline)
         } describe: { info in (info.version, Self.putDetail(info)) }
@@ -97,11 +97,7 @@ public struct WorkspaceScope: Sendable {
                 dataKeyVersion: dataKeyVersion, maxVersions: max(1, configuration.maxVersionsPerSecret),
                 now: configuration.now(), dataKeyEncryptionLimit: encryptionLimit)
             let seal: @Sendable (UInt32) throws -> [UInt8] = { version in
-                do {
-                    return try key.seal(sealedValue, context: .secret(workspace: workspace, name: name, version: version))
-                } catch let error as CofferCryptoError {
-                    throw VaultError(error)
-                }
+                try VaultCore.seal(sealedValue, with: key, workspace: workspace, name: name, version: version)
             }
             guard let inline, let (keyVersion, macKey) = auditKey else {
                 return try await store.putSecretVersion(request, seal: seal)
