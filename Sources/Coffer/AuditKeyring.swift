@@ -9,15 +9,21 @@ final class AuditKeyring: Sendable {
     // Sendable without @unchecked: `let`s of Sendable types and a Mutex over Sendable values.
     private let kek: any KeyEncryptionKeyProvider
     private let previousKEKs: [any KeyEncryptionKeyProvider]
+    /// Proves the KEK before the first audit key is wrapped with it.
+    private let kekCheck: KEKCheck
     private let now: @Sendable () -> Date
     private let state = Mutex<[UInt32: KeyedHash]>([:])
 
     /// The wrap binding of audit keys.
     static let binding = ""
 
-    init(kek: any KeyEncryptionKeyProvider, previousKEKs: [any KeyEncryptionKeyProvider], now: @escaping @Sendable () -> Date) {
+    init(
+        kek: any KeyEncryptionKeyProvider, previousKEKs: [any KeyEncryptionKeyProvider], kekCheck: KEKCheck,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.kek = kek
         self.previousKEKs = previousKEKs
+        self.kekCheck = kekCheck
         self.now = now
     }
 
@@ -26,6 +32,7 @@ final class AuditKeyring: Sendable {
         if let newest = state.withLock({ keys in keys.max { $0.key < $1.key } }) { return (newest.key, newest.value) }
         var records = try await store.auditKeys()
         if records.isEmpty {
+            try await kekCheck.prove(workspace: nil)
             let key = SymmetricKey.generate()
             let wrapped = try await VaultCore.mappingCrypto {
                 try await kek.wrap(key, workspace: Self.binding, dataKeyVersion: 1)

@@ -20,6 +20,11 @@ public protocol RotatingSecretStore: SecretStore {
     /// (workspace, version).
     func dataKeys(notWrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord]
 
+    /// Up to `limit` data keys of any workspace wrapped by `kekID` (the vault opens one to
+    /// prove its KEK is the store's before wrapping anything). The default implementation
+    /// walks ``SecretStore/listWorkspaces()`` and ``SecretStore/dataKeys(workspace:)``.
+    func dataKeys(wrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord]
+
     /// Applies the rewraps in one transaction; each applies only if its row is still wrapped
     /// by `expectedKEKID`. Returns how many applied.
     func rewrapDataKeys(_ rewraps: [DataKeyRewrap]) async throws -> Int
@@ -68,6 +73,17 @@ public protocol RotatingSecretStore: SecretStore {
 }
 
 extension RotatingSecretStore {
+    /// See ``RotatingSecretStore/dataKeys(wrappedBy:limit:)``: walks the workspaces.
+    public func dataKeys(wrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord] {
+        var found: [DataKeyRecord] = []
+        guard limit > 0 else { return found }
+        for workspace in try await listWorkspaces() where workspace.shreddedAt == nil {
+            found += try await dataKeys(workspace: workspace.id).filter { $0.wrapped.kekID == kekID }.prefix(limit - found.count)
+            if found.count >= limit { break }
+        }
+        return found
+    }
+
     /// See ``RotatingSecretStore/secretVersionCounts(workspace:)``: the sum of live and
     /// deleted versions of ``dataKeyUsage(workspace:)``.
     public func secretVersionCounts(workspace: String) async throws -> [UInt32: Int] {

@@ -75,6 +75,7 @@ extension Vault {
         try await core.audited(.retireDataKeys, actor: actor, workspace: workspace, version: version) {
             try VaultCore.validateWorkspace(workspace)
             let store = try core.rotatingStore()
+            try await core.kekCheck.prove(workspace: workspace)
             try await store.setMinimumDecryptionVersion(workspace: workspace, version)
             core.cache.removeWorkspace(workspace)
             core.rotation.invalidate(workspace)
@@ -104,6 +105,8 @@ extension Vault {
             guard try await store.dataKeys(workspace: workspace).contains(where: { $0.version == version }) else {
                 throw VaultError.dataKeyNotFound(workspace: workspace, version: version)
             }
+            // Irreversible (it destroys a key): prove the KEK first, even when no rotation is needed.
+            try await core.kekCheck.prove(workspace: workspace)
             if record.primaryDataKeyVersion == version {
                 try await core.rotatePrimary(workspace: workspace, expectedPrimary: version, reason: "revoke")
             }
@@ -171,6 +174,7 @@ extension Vault {
             try VaultCore.validateWorkspace(workspace)
             if let problem = policy?.problem { throw VaultError.invalidValue(problem) }
             let store = try core.rotatingStore()
+            try await core.kekCheck.prove(workspace: workspace)
             try await store.setRotationPolicy(workspace: workspace, policy)
             core.rotation.invalidate(workspace)
     

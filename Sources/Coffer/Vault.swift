@@ -58,6 +58,21 @@ public final class Vault: Sendable {
         try await core.audited(.createWorkspace, actor: actor, workspace: id) { try await core.createWorkspace(id) }
     }
 
+    /// Proves that the configured KEK is this store's by opening one of the store's wrapped
+    /// keys, without writing anything; a no-op once proven. Every operation that wraps a key
+    /// (creating a workspace, rotating a data key or the KEK, revoking, creating the audit key)
+    /// or otherwise changes the store does this first on its own, so a service only calls it
+    /// to fail early, at start-up.
+    /// An empty store (no wrapped key yet) accepts any KEK: the first one wrapping a key wins.
+    /// During an unfinished KEK rotation the current KEK may wrap nothing yet if every KEK
+    /// the store records is configured (``init(store:kek:previousKEKs:configuration:logger:)``).
+    /// - Throws: ``VaultError/wrongKEK(configured:stored:)`` when the store's keys are under
+    ///   other KEKs, ``VaultError/authenticationFailed`` when keys recorded under the configured
+    ///   KEK do not open with it (altered rows), ``VaultError/keyUnavailable(_:)``, store errors.
+    public func checkKEK() async throws {
+        try await core.kekCheck.prove(workspace: nil)
+    }
+
     /// Every workspace, ordered by id.
     public func listWorkspaces() async throws -> [WorkspaceRecord] {
         try await core.store.listWorkspaces()

@@ -26,6 +26,7 @@ extension VaultCore {
         case .versionDeleted: return (.notFound, "version-deleted")
         case .dataKeyNotFound: return (.notFound, "data-key-not-found")
         case .authenticationFailed: return (.authenticationFailed, "authentication-failed")
+        case .wrongKEK: return (.authenticationFailed, "wrong-kek")
         case .checkAndSetConflict(_, _, let expected, let actual): return (.conflict, "check-and-set expected \(expected) found \(actual)")
         case .dataKeyExhausted: return (.conflict, "data-key-exhausted")
         case .dataKeyInUse: return (.conflict, "data-key-in-use")

@@ -11,6 +11,8 @@ extension VaultCore {
         let store = try rotatingStore()
         guard batchSize >= 1 else { throw VaultError.invalidValue("the batch size must be at least 1") }
         let newID = try await Self.mappingCrypto { try await newKEK.keyID() }
+        // The current (and previous) KEKs must be the store's; the new KEK is new.
+        try await kekCheck.prove(workspace: nil, also: [newKEK])
         // Every KEK that may have wrapped a data key: the new one, the current, the previous.
         var providers: [KEKIdentifier: any KeyEncryptionKeyProvider] = [:]
         for provider in [kek] + previousKEKs {

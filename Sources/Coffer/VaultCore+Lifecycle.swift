@@ -17,6 +17,7 @@ extension VaultCore {
         try await audited(.deleteWorkspace, actor: actor, workspace: id) {
             let store = try lifecycleStore()
             _ = try await liveOrDeletedWorkspace(id, store: store)
+            try await kekCheck.prove(workspace: id)
             let changed = try await store.setWorkspaceDeleted(id, at: configuration.now())
             forget(id)
             logger.info("deleted workspace", metadata: ["workspace": "\(id)", "changed": "\(changed)"])
@@ -29,6 +30,7 @@ extension VaultCore {
         try await audited(.undeleteWorkspace, actor: actor, workspace: id) {
             let store = try lifecycleStore()
             let record = try await liveOrDeletedWorkspace(id, store: store)
+            try await kekCheck.prove(workspace: id)
             if let deletedAt = record.deletedAt, pastGrace(deletedAt) {
                 throw VaultError.invalidValue(
                     "workspace '\(id)' was deleted more than the grace period ago; it can no longer be restored and the next purge shreds it")
@@ -60,6 +62,7 @@ extension VaultCore {
         do {
             guard let record = try await store.workspace(id) else { throw VaultError.workspaceNotFound(id) }
             if record.shreddedAt != nil { throw VaultError.workspaceShredded(id) }
+            try await kekCheck.prove(workspace: id)
             let keks = Set(try await store.dataKeys(workspace: id).map(\.wrapped.kekID.description)).sorted()
             let now = configuration.now()
             let generation = try await Self.mappingCrypto { try RandomToken.hex(byteCount: 16) }
@@ -94,6 +97,7 @@ extension VaultCore {
     func purge(batchSize: Int, actor: String) async throws -> PurgeReport {
         let store = try lifecycleStore()
         guard batchSize >= 1 else { throw VaultError.invalidValue("the batch size must be at least 1") }
+        try await kekCheck.prove(workspace: nil)
         let now = configuration.now()
         let cutoff = now.addingTimeInterval(-configuration.deletionGracePeriod.timeInterval)
         var purged = 0

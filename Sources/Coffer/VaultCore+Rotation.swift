@@ -117,6 +117,7 @@ extension VaultCore {
         guard let owner = try await store.workspace(workspace) else { throw VaultError.workspaceNotFound(workspace) }
         if owner.shreddedAt != nil { throw VaultError.workspaceShredded(workspace) }
         if owner.deletedAt != nil { throw VaultError.workspaceDeleted(workspace) }
+        try await kekCheck.prove(workspace: workspace)
         let binding = DataKeyRecord.wrapBinding(workspace: workspace, keyGeneration: owner.keyGeneration)
         let dek = SymmetricKey.generate()
         let (wrapped, prepared) = try await Self.mappingCrypto {

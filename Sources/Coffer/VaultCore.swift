@@ -22,6 +22,8 @@ final class VaultCore: Sendable {
     /// The store when auditing is on and it writes a put's audit record in the put's own
     /// transaction (``InlineAuditingStore``); nil otherwise. Decided once, not per put.
     let inlineAudit: (any InlineAuditingStore)?
+    /// Proves the KEK is the store's before anything is wrapped with it.
+    let kekCheck: KEKCheck
 
     init(
         store: any SecretStore, kek: any KeyEncryptionKeyProvider, previousKEKs: [any KeyEncryptionKeyProvider] = [],
@@ -36,8 +38,10 @@ final class VaultCore: Sendable {
         self.cache = DataKeyCache(
             maxAge: configuration.dataKeyCacheMaxAge, maxUses: configuration.dataKeyCacheMaxUses,
             maxEntries: configuration.dataKeyCacheMaxEntries, now: configuration.now)
+        let kekCheck = KEKCheck(store: store, kek: kek, previousKEKs: previousKEKs, logger: logger)
+        self.kekCheck = kekCheck
         if let lifecycle = store as? any LifecycleSecretStore {
-            let keyring = AuditKeyring(kek: kek, previousKEKs: previousKEKs, now: configuration.now)
+            let keyring = AuditKeyring(kek: kek, previousKEKs: previousKEKs, kekCheck: kekCheck, now: configuration.now)
             self.auditKeyring = keyring
             self.audit = configuration.audit.enabled
                 ? AuditLog(store: lifecycle, keyring: keyring, configuration: configuration.audit, logger: logger) : nil
@@ -107,6 +111,8 @@ final class VaultCore: Sendable {
             let dek = try await provider.unwrap(record.wrapped, workspace: record.wrapBinding, dataKeyVersion: version)
             return try EnvelopeKey(dek, id: version)
         }
+        // Opening a data key with the current KEK proves it is the store's (see KEKCheck).
+        if !kekCheck.isProven, try await Self.mappingCrypto({ try await kek.keyID() }) == record.wrapped.kekID { kekCheck.markProven() }
         logger.debug("unwrapped data key", metadata: ["workspace": "\(workspace)", "dek_version": "\(version)", "kek": "\(record.wrapped.kekID)"])
         return key
     }
@@ -115,6 +121,7 @@ final class VaultCore: Sendable {
 
     func createWorkspace(_ id: String) async throws -> WorkspaceInfo {
         try Self.validateWorkspace(id)
+        try await kekCheck.prove(workspace: nil)
         let version: UInt32 = 1
         let dek = SymmetricKey.generate()
         let generation = try await Self.mappingCrypto { try RandomToken.hex(byteCount: 16) }

@@ -41,6 +41,12 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case authenticationFailed
     /// The key-encryption key cannot be used (missing or unprotected key file, wrong passphrase…).
     case keyUnavailable(String)
+    /// The configured KEK (`configured`, its fingerprint) opens none of the store's wrapped
+    /// keys, which are under the KEKs `stored`: nothing was wrapped or written with it. Raised
+    /// before any operation that would wrap a key (creating a workspace, rotating, creating
+    /// the audit key), so a wrong KEK cannot leave keys the right KEK cannot open, and before
+    /// every other store change (which a wrong KEK could not record in the audit log).
+    case wrongKEK(configured: KEKIdentifier, stored: [KEKIdentifier])
     /// The data key has reached its encryption limit (``RotationPolicy/maxEncryptionsPerDataKey``);
     /// the vault rotates and retries, so callers of the vault normally never see this.
     case dataKeyExhausted(workspace: String, version: UInt32)
@@ -98,6 +104,9 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .authenticationFailed:
             return "authentication failed: stored data does not open with this KEK (wrong key, or the data was altered or moved)"
         case .keyUnavailable(let why): return why
+        case .wrongKEK(let configured, let stored):
+            return "the configured KEK \(configured) is not this store's (its keys are wrapped by \(stored.map(\.description).joined(separator: ", "))); "
+                + "nothing was changed. Check --kek / COFFER_KEK (during a KEK rotation also --previous-kek / COFFER_KEK_PREVIOUS)"
         case .dataKeyExhausted(let ws, let v):
             return "data key version \(v) of workspace '\(ws)' reached its encryption limit; rotate with: coffer rotate \(ws)"
         case .dataKeyInUse(let ws, let versions, let count):

@@ -31,12 +31,16 @@ extension WorkspaceScope {
     /// - Parameter overwrite: false (default): a secret that already exists here fails the
     ///   whole import with ``VaultError/checkAndSetConflict(workspace:name:expected:actual:)``;
     ///   true: a new version is written on top.
+    /// - Parameter creatingWorkspace: create the workspace (audited as `createWorkspace`) when
+    ///   it does not exist, only after every item has been validated: an import that fails
+    ///   validation leaves no workspace behind.
     /// - Throws: ``VaultError/invalidImport(_:)`` (duplicate names), the validation errors of
     ///   ``put(_:value:metadata:expectedVersion:)``, ``VaultError/workspaceNotFound(_:)``.
     @discardableResult
-    public func importSecrets(_ export: WorkspaceExport, overwrite: Bool = false) async throws -> ImportReport {
+    public func importSecrets(_ export: WorkspaceExport, overwrite: Bool = false, creatingWorkspace: Bool = false) async throws -> ImportReport {
         try await core.audited(.import, actor: actor, workspace: id) {
-            try await importUnaudited(export.secrets.map { ($0.name, $0.value, $0.metadata) }, overwrite: overwrite, skipped: [])
+            try await importUnaudited(
+                export.secrets.map { ($0.name, $0.value, $0.metadata) }, overwrite: overwrite, skipped: [], creatingWorkspace: creatingWorkspace)
         } describe: { report in (nil, "\(report.written.count) secrets from export of '\(export.workspace)'") }
     }
 
@@ -44,16 +48,20 @@ extension WorkspaceScope {
     /// ``importSecrets(_:overwrite:)`` does. The bundle is authenticated as a whole before
     /// anything is parsed or written: a damaged bundle writes nothing.
     @discardableResult
-    public func importBundle(_ bundle: [UInt8], identity: X25519KeyPair, overwrite: Bool = false) async throws -> ImportReport {
+    public func importBundle(
+        _ bundle: [UInt8], identity: X25519KeyPair, overwrite: Bool = false, creatingWorkspace: Bool = false
+    ) async throws -> ImportReport {
         let json = try await VaultCore.mappingCrypto { try ExportBundle.open(bundle, with: identity) }
-        return try await importSecrets(try WorkspaceExport(json: json), overwrite: overwrite)
+        return try await importSecrets(try WorkspaceExport(json: json), overwrite: overwrite, creatingWorkspace: creatingWorkspace)
     }
 
     /// Opens a passphrase-sealed bundle and imports it (see ``importBundle(_:identity:overwrite:)``).
     @discardableResult
-    public func importBundle(_ bundle: [UInt8], passphrase: SecretBytes, overwrite: Bool = false) async throws -> ImportReport {
+    public func importBundle(
+        _ bundle: [UInt8], passphrase: SecretBytes, overwrite: Bool = false, creatingWorkspace: Bool = false
+    ) async throws -> ImportReport {
         let json = try await VaultCore.mappingCrypto { try ExportBundle.open(bundle, passphrase: passphrase) }
-        return try await importSecrets(try WorkspaceExport(json: json), overwrite: overwrite)
+        return try await importSecrets(try WorkspaceExport(json: json), overwrite: overwrite, creatingWorkspace: creatingWorkspace)
     }
 
     /// ``export()`` sealed to a recipient's X25519 public key (``ExportBundle``).
@@ -74,8 +82,11 @@ extension WorkspaceScope {
     /// - Parameter skipInvalid: false (default): any invalid line fails the whole import with
     ///   ``VaultError/invalidImport(_:)`` listing the lines, and nothing is written; true: the
     ///   valid lines are imported and the invalid ones reported in ``ImportReport/skipped``.
+    /// - Parameter creatingWorkspace: see ``importSecrets(_:overwrite:creatingWorkspace:)``.
     @discardableResult
-    public func importFernet(_ file: FernetImportFile, skipInvalid: Bool = false, overwrite: Bool = false) async throws -> ImportReport {
+    public func importFernet(
+        _ file: FernetImportFile, skipInvalid: Bool = false, overwrite: Bool = false, creatingWorkspace: Bool = false
+    ) async throws -> ImportReport {
         try await core.audited(.import, actor: actor, workspace: id) {
             let skipped = file.failures.map { ImportReport.Skipped(line: $0.line, reason: $0.reason) }
             if !skipped.isEmpty, !skipInvalid {
@@ -84,13 +95,16 @@ extension WorkspaceScope {
                 throw VaultError.invalidImport("\(skipped.count) invalid line(s): \(list)\(more) (use --skip-invalid to import the valid lines)")
             }
             let metadata = SecretMetadata(kind: .raw, labels: ["imported-from": "fernet"])
-            return try await importUnaudited(file.entries.map { ($0.name, $0.value, metadata) }, overwrite: overwrite, skipped: skipped)
+            return try await importUnaudited(
+                file.entries.map { ($0.name, $0.value, metadata) }, overwrite: overwrite, skipped: skipped, creatingWorkspace: creatingWorkspace)
         } describe: { report in (nil, "\(report.written.count) secrets from fernet, \(report.skipped.count) skipped") }
     }
 
-    /// Validates every item, then writes them all in one store transaction.
+    /// Validates every item, then (when `creatingWorkspace` and it is missing) creates the
+    /// workspace, then writes them all in one store transaction.
     private func importUnaudited(
-        _ items: [(name: String, value: SecretBytes, metadata: SecretMetadata)], overwrite: Bool, skipped: [ImportReport.Skipped]
+        _ items: [(name: String, value: SecretBytes, metadata: SecretMetadata)], overwrite: Bool, skipped: [ImportReport.Skipped],
+        creatingWorkspace: Bool
     ) async throws -> ImportReport {
         let store = try core.lifecycleStore()
         var seen = Set<String>()
@@ -101,6 +115,13 @@ extension WorkspaceScope {
             prepared.append((item.name, value, metadata))
         }
         prepared.sort { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+        if creatingWorkspace, try await core.store.workspace(id) == nil {
+            do {
+                try await core.audited(.createWorkspace, actor: actor, workspace: id) { _ = try await core.createWorkspace(id) }
+            } catch VaultError.workspaceExists {
+                // Created by another writer meanwhile: import into it.
+            }
+        }
         if prepared.isEmpty {
             try await core.requireWorkspace(id)
             return ImportReport(workspace: id, written: [], skipped: skipped)

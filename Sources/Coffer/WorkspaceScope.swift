@@ -190,6 +190,7 @@ public struct WorkspaceScope: Sendable {
     @discardableResult
     public func delete(_ name: String, version: UInt32? = nil) async throws -> [UInt32] {
         try await core.audited(.delete, actor: actor, workspace: id, name: name, version: version) {
+            try await core.kekCheck.prove(workspace: id)
             let changed = try await setDeleted(name, version: version, deletedAt: configuration.now())
             core.logger.debug("deleted secret versions", metadata: ["workspace": "\(id)", "name": "\(name)", "versions": "\(changed)"])
             return changed
@@ -204,6 +205,7 @@ public struct WorkspaceScope: Sendable {
     @discardableResult
     public func undelete(_ name: String, version: UInt32? = nil) async throws -> [UInt32] {
         try await core.audited(.undelete, actor: actor, workspace: id, name: name, version: version) {
+            try await core.kekCheck.prove(workspace: id)
             let restorable = try await restorableVersions(name, version: version)
             let changed = try await setDeleted(name, version: version, versions: restorable, deletedAt: nil)
             core.logger.debug("undeleted secret versions", metadata: ["workspace": "\(id)", "name": "\(name)", "versions": "\(changed)"])

@@ -74,7 +74,7 @@ extension CLIFailure {
         case .dataKeyInUse: status = .invalidInput
         case .dataKeyNotFound: status = .notFound
         case .workspaceExists, .emptyValue, .valueTooLarge, .invalidValue: status = .invalidInput
-        case .authenticationFailed: status = .authenticationFailed
+        case .authenticationFailed, .wrongKEK: status = .authenticationFailed
         case .keyUnavailable: status = .configuration
         case .storeUnavailable, .storeCorrupted: status = .storeUnavailable
         @unknown default: status = .software

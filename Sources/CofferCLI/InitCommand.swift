@@ -23,8 +23,9 @@ extension CofferCommand {
             try await Self.reportingFailures {
                 if options.isPostgres {
                     // Opening with the maintenance role applies pending migrations.
-                    let (_, logger) = try await options.openVault(maintenanceFor: "init")
+                    let (vault, logger) = try await options.openVault(maintenanceFor: "init")
                     let kekID = try await options.global.kekProvider(logger: logger).keyID()
+                    try await vault.checkKEK()
                     struct Result: Encodable { let store: String; let migrated: Bool; let kekID: String }
                     try options.emit(Result(store: options.storeDisplayName, migrated: true, kekID: "\(kekID)")) {
                         "schema migrated and checked: \(options.storeDisplayName)\nKEK \(kekID)"
@@ -32,8 +33,10 @@ extension CofferCommand {
                     return
                 }
                 let existed = FileManager.default.fileExists(atPath: options.storePath)
-                let (_, logger) = try await options.openVault(create: true)
+                let (vault, logger) = try await options.openVault(create: true)
                 let kekID = try await options.global.kekProvider(logger: logger).keyID()
+                // An existing vault must be this KEK's (exit 77 otherwise).
+                try await vault.checkKEK()
                 struct Result: Encodable { let store: String; let created: Bool; let kekID: String }
                 try options.emit(Result(store: options.storePath, created: !existed, kekID: "\(kekID)")) {
                     "\(existed ? "opened existing" : "created") vault \(options.storePath)\nKEK \(kekID)"

@@ -39,12 +39,23 @@ extension PostgresStore {
 
     /// See ``RotatingSecretStore/dataKeys(notWrappedBy:limit:)``. Maintenance role (fleet-wide).
     public func dataKeys(notWrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord] {
+        try await dataKeys(kekID, wrappedBy: false, limit: limit)
+    }
+
+    /// See ``RotatingSecretStore/dataKeys(wrappedBy:limit:)``. Maintenance role (fleet-wide).
+    public func dataKeys(wrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord] {
+        try await dataKeys(kekID, wrappedBy: true, limit: limit)
+    }
+
+    /// Up to `limit` data keys whose KEK is (`wrappedBy`) or is not `kekID`, by (workspace, version).
+    private func dataKeys(_ kekID: KEKIdentifier, wrappedBy: Bool, limit: Int) async throws -> [DataKeyRecord] {
         guard limit > 0 else { return [] }
         let source = dataKeySource
-        return try await transaction(.maintenance, .fleet, operation: "listing data keys to rewrap") { connection in
+        let comparison = wrappedBy ? "=" : "<>"
+        return try await transaction(.maintenance, .fleet, operation: "listing data keys by KEK") { connection in
             try await connection.query("""
                 SELECT \(unescaped: Self.dataKeyColumns) FROM \(unescaped: source)
-                WHERE d.kek_id <> \(kekID.description) ORDER BY d.workspace_id, d.version LIMIT \(Int64(limit))
+                WHERE d.kek_id \(unescaped: comparison) \(kekID.description) ORDER BY d.workspace_id, d.version LIMIT \(Int64(limit))
                 """, logger: logger).collect().map(Self.dataKeyRecord)
         }
     }

@@ -43,11 +43,21 @@ extension SQLiteStore: RotatingSecretStore {
 
     /// See ``RotatingSecretStore/dataKeys(notWrappedBy:limit:)``.
     public func dataKeys(notWrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord] {
+        try dataKeys(kekID, wrappedBy: false, limit: limit)
+    }
+
+    /// See ``RotatingSecretStore/dataKeys(wrappedBy:limit:)``.
+    public func dataKeys(wrappedBy kekID: KEKIdentifier, limit: Int) async throws -> [DataKeyRecord] {
+        try dataKeys(kekID, wrappedBy: true, limit: limit)
+    }
+
+    /// Up to `limit` data keys whose KEK is (`wrappedBy`) or is not `kekID`, by (workspace, version).
+    private func dataKeys(_ kekID: KEKIdentifier, wrappedBy: Bool, limit: Int) throws -> [DataKeyRecord] {
         guard limit > 0 else { return [] }
         return try read { db in
             let stmt = try db.cachedStatement(sql: """
                 SELECT \(Self.dataKeyColumns) FROM \(Self.dataKeyTables)
-                WHERE d.kek_id <> ? ORDER BY d.workspace_id, d.version LIMIT ?
+                WHERE d.kek_id \(wrappedBy ? "=" : "<>") ? ORDER BY d.workspace_id, d.version LIMIT ?
                 """)
             return try Row.fetchAll(stmt, arguments: [kekID.description, limit]).map(Self.dataKeyRecord)
         }
