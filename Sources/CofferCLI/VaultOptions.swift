@@ -123,7 +123,8 @@ struct VaultOptions: ParsableArguments {
                     atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
         }
-        return try SQLiteStore(path: path, logger: logger)
+        // Only init creates: every other command opens an existing Coffer database or nothing.
+        return try SQLiteStore(path: path, logger: logger, options: SQLiteStore.Options(create: create))
     }
 
     private func openPostgres(maintenanceFor command: String?, logger: Logger) async throws -> PostgresStore {

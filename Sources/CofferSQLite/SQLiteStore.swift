@@ -41,7 +41,8 @@ public final class SQLiteStore: SecretStore {
         self.logger = logger
         self.readers = SQLiteReaderSet(
             path: path, busyTimeout: options.busyTimeout, limit: max(1, options.maximumReaderCount))
-        try DatabaseFile.prepare(path: path, logger: logger)
+        let create = options.create
+        let created = try DatabaseFile.prepare(path: path, create: create, logger: logger)
         if let header = try DatabaseHeader.inspect(path: path) {
             if header.applicationID != 0 && header.applicationID != SQLiteSchema.applicationID {
                 throw Self.foreignDatabase(path, applicationID: header.applicationID)
@@ -52,16 +53,26 @@ public final class SQLiteStore: SecretStore {
                 readOnly.readonly = true
                 readOnly.busyMode = .timeout(options.busyTimeout)
                 let queue = try DatabaseQueue(path: path, configuration: readOnly)
-                try queue.read { db in try Self.checkSchema(db, path: path) }
+                try queue.read { db in try Self.checkSchema(db, path: path, allowFresh: create) }
             } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_BUSY]
                 .contains(error.resultCode.primaryResultCode) {
                 // A read-only connection cannot always open a WAL database (no -shm yet, say);
-                // the same checks run again on the pool below.
+                // the same checks run again on the pool below. Only a file whose header already
+                // says it is ours, or one we may create, goes on to the pool.
+                guard create || header.applicationID == SQLiteSchema.applicationID else {
+                    throw VaultError.storeUnavailable(
+                        "cannot check that \(path) is a Coffer database (SQLite: \(error.resultCode)); nothing was changed, try again")
+                }
                 logger.debug("read-only pre-check skipped", metadata: ["path": "\(path)", "reason": "\(error.resultCode)"])
             } catch {
                 throw SQLiteErrors.map(error, path: path)
             }
+        } else if !create && !created {
+            throw VaultError.storeCorrupted(
+                "\(path) is an empty file, not a Coffer database; nothing was changed (only coffer init creates a vault)")
         }
+        // Known to be ours (or ours to create) from here on.
+        DatabaseFile.tighten(path, logger: logger)
 
         var config = Configuration()
         config.label = "coffer.sqlite"
@@ -75,7 +86,7 @@ public final class SQLiteStore: SecretStore {
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(options.synchronous.rawValue)")
             }
-            try Self.migrate(pool, path: path, logger: logger)
+            try Self.migrate(pool, path: path, allowFresh: create, logger: logger)
         } catch {
             throw SQLiteErrors.map(error, path: path)
         }
@@ -89,8 +100,9 @@ public final class SQLiteStore: SecretStore {
             "\(path) is an SQLite database but not a Coffer store (application_id \(applicationID)); point Coffer at another file")
     }
 
-    /// Throws when `db` belongs to another application or has migrations this code does not know.
-    private static func checkSchema(_ db: Database, path: String) throws {
+    /// Throws when `db` belongs to another application or has migrations this code does not
+    /// know, or is a fresh database (no Coffer table yet) and `allowFresh` is false.
+    private static func checkSchema(_ db: Database, path: String, allowFresh: Bool) throws {
         let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let tables = try String.fetchAll(
             db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -98,7 +110,11 @@ public final class SQLiteStore: SecretStore {
         let applied = hasMigrations ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") : []
         // A fresh file has no table, or only grdb_migrations if a first migration failed.
         let fresh = tables.allSatisfy { $0 == "grdb_migrations" } && applied.isEmpty
-        if appID != SQLiteSchema.applicationID && !fresh {
+        if appID != SQLiteSchema.applicationID && !(fresh && allowFresh) {
+            if fresh {
+                throw VaultError.storeCorrupted(
+                    "\(path) is an SQLite database without Coffer tables, not a Coffer store; nothing was changed (only coffer init creates a vault)")
+            }
             throw foreignDatabase(path, applicationID: appID)
         }
         let unknown = applied.filter { !SQLiteSchema.knownMigrations.contains($0) }
@@ -108,10 +124,10 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
-    private static func migrate(_ pool: DatabasePool, path: String, logger: Logger) throws {
+    private static func migrate(_ pool: DatabasePool, path: String, allowFresh: Bool, logger: Logger) throws {
         let migrator = SQLiteSchema.migrator
         let complete = try pool.read { db in
-            try checkSchema(db, path: path)
+            try checkSchema(db, path: path, allowFresh: allowFresh)
             return try db.tableExists("grdb_migrations") && migrator.hasCompletedMigrations(db)
         }
         if complete { return }

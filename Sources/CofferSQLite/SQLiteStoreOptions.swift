@@ -22,12 +22,20 @@ extension SQLiteStore {
         /// Most concurrent reader connections of the GRDB pool, and separately of the read-only
         /// connections that serve single-version reads. Default 5.
         public var maximumReaderCount: Int
+        /// Whether opening may create the database: a missing file is created (0600) and an
+        /// empty file or an SQLite database without tables becomes a Coffer store. Default true.
+        /// With false (what `coffer` uses for every command but `init`) only an existing Coffer
+        /// database is opened; anything else is refused with ``VaultError/storeUnavailable(_:)``
+        /// (missing) or ``VaultError/storeCorrupted(_:)`` and left exactly as it was (content
+        /// and mode). Either way a file that is not a Coffer database is never written or chmod-ed.
+        public var create: Bool
 
         /// Options with the defaults described on each property.
-        public init(busyTimeout: TimeInterval = 5, synchronous: Synchronous = .normal, maximumReaderCount: Int = 5) {
+        public init(busyTimeout: TimeInterval = 5, synchronous: Synchronous = .normal, maximumReaderCount: Int = 5, create: Bool = true) {
             self.busyTimeout = busyTimeout
             self.synchronous = synchronous
             self.maximumReaderCount = maximumReaderCount
+            self.create = create
         }
     }
 }
