@@ -30,7 +30,7 @@ extension CofferCommand {
         var passphrase = false
         @Option(name: .long, help: ArgumentHelp("Read the bundle passphrase from this file.", valueName: "path"))
         var passphraseFile: String?
-        @Option(name: .long, help: ArgumentHelp("Write to this file (created 0600) instead of stdout.", valueName: "path"))
+        @Option(name: .long, help: ArgumentHelp("Write to this file (created 0600, never replaced) instead of stdout.", valueName: "path"))
         var out: String?
 
         var isBundle: Bool { format == "bundle" || (format == nil && (to != nil || passphrase || passphraseFile != nil)) }
@@ -50,12 +50,14 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
+                if isBundle, out == nil, isatty(1) != 0 {
+                    throw CLIFailure(status: .usage, message: "refusing to write a binary bundle to a terminal; pass --out FILE or redirect stdout")
+                }
+                // The destination is claimed before anything is read or audited.
+                let output = try out.map { try OutputFile.claim($0, replace: false, forceFlag: nil) }
                 let (vault, _) = try await options.openVault()
                 let scope = try vault.workspace(workspace)
                 if isBundle {
-                    if out == nil, isatty(1) != 0 {
-                        throw CLIFailure(status: .usage, message: "refusing to write a binary bundle to a terminal; pass --out FILE or redirect stdout")
-                    }
                     let bundle: [UInt8]
                     if let to {
                         let recipient = try X25519PublicKey(contentsOfFile: to)
@@ -63,10 +65,10 @@ extension CofferCommand {
                     } else {
                         bundle = try await scope.exportBundle(passphrase: try BundlePassphrase.read(file: passphraseFile))
                     }
-                    try bundle.withUnsafeBytes { try Terminal.writeOutput($0, to: out, replace: false) }
+                    try bundle.withUnsafeBytes { try Terminal.writeOutput($0, to: output) }
                 } else {
                     let json = try await scope.export().jsonBytes()
-                    try json.withUnsafeBytes { try Terminal.writeOutput($0, to: out, replace: false) }
+                    try json.withUnsafeBytes { try Terminal.writeOutput($0, to: output) }
                     if out == nil { try [UInt8(0x0a)].withUnsafeBytes { try Terminal.writeStdout($0) } }
                 }
             }

@@ -78,8 +78,7 @@ extension CofferCommand {
                         throw VaultError(error)
                     }
                     let export = try WorkspaceExport(json: json)
-                    try await ensureWorkspace(vault)
-                    report = try await scope.importSecrets(export, overwrite: overwrite)
+                    report = try await scope.importSecrets(export, overwrite: overwrite, creatingWorkspace: true)
                 case "fernet":
                     let keys = try fernetKeyFile.map { try FernetKey(contentsOfFile: $0) }
                     let parsed = try FernetImportFile(contentsOf: input.unprotectedArray(), keys: keys, ttl: ttl, now: Date())
@@ -89,26 +88,15 @@ extension CofferCommand {
                             status: .invalidInput,
                             message: "\(parsed.failures.count) invalid line(s); nothing was written (pass --skip-invalid to import the \(parsed.entries.count) valid line(s))")
                     }
-                    try await ensureWorkspace(vault)
-                    report = try await scope.importFernet(parsed, skipInvalid: skipInvalid, overwrite: overwrite)
+                    report = try await scope.importFernet(parsed, skipInvalid: skipInvalid, overwrite: overwrite, creatingWorkspace: true)
                 default:
                     let export = try WorkspaceExport(json: input)
-                    try await ensureWorkspace(vault)
-                    report = try await scope.importSecrets(export, overwrite: overwrite)
+                    report = try await scope.importSecrets(export, overwrite: overwrite, creatingWorkspace: true)
                 }
                 for skipped in report.skipped { Terminal.printError("skipped line \(skipped.line): \(skipped.reason)") }
                 try options.emit(report) {
                     "imported \(report.written.count) secret(s) into \(workspace)" + (report.skipped.isEmpty ? "" : "; skipped \(report.skipped.count) invalid line(s)")
                 }
-            }
-        }
-
-        /// Creates the workspace when it does not exist yet.
-        private func ensureWorkspace(_ vault: Vault) async throws {
-            do {
-                _ = try await vault.workspaceInfo(workspace)
-            } catch VaultError.workspaceNotFound {
-                try await vault.createWorkspace(workspace)
             }
         }
 

@@ -19,11 +19,17 @@ extension CofferCommand {
 
         func run() async throws {
             try await Self.reportingFailures {
+                // Both destinations are checked before anything is written: no half key pair.
+                var st = stat()
+                if lstat(out, &st) == 0 {
+                    throw CLIFailure(status: .invalidInput, message: "\(out) already exists; choose another path (keys are never overwritten)")
+                }
+                let publicFile = try OutputFile.claim(out + ".pub", replace: false, forceFlag: nil)
                 let pair = try X25519KeyPair.generate()
                 try pair.write(secretKeyTo: out)
                 let publicText = pair.publicKey.text + "\n"
                 do {
-                    try Array(publicText.utf8).withUnsafeBytes { try Terminal.writeNewFile(out + ".pub", $0, replace: false) }
+                    try Array(publicText.utf8).withUnsafeBytes { try publicFile.commit($0) }
                 } catch {
                     unlink(out)  // no half key pair
                     throw error

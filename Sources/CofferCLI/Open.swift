@@ -25,17 +25,18 @@ extension CofferCommand {
         @Option(name: .long, help: "Write the value to this path (created 0600) instead of stdout.")
         var out: String?
 
-        @Flag(name: .long, help: "Replace --out if it exists.")
+        @Flag(name: .long, help: "Replace --out if it exists (a symbolic link is replaced, never followed).")
         var force = false
 
         func run() async throws {
             try await Self.reportingFailures {
                 let logger = global.makeLogger()
                 let document = try SealedFile.decode(from: .init(Terminal.readDocument(file: `in`, limit: Self.maxDocumentBytes)))
+                let output = try out.map { try OutputFile.claim($0, replace: force, forceFlag: "--force") }
                 let kek = try global.kekProvider(logger: logger)
                 let value = try await document.open(kek: kek)
                 try value.withUnsafeBytes { bytes in
-                    try Terminal.writeOutput(bytes, to: out, replace: force)
+                    try Terminal.writeOutput(bytes, to: output)
                 }
             }
         }

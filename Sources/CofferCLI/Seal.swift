@@ -29,13 +29,14 @@ extension CofferCommand {
         @Option(name: .long, help: "Write the document to this path (created 0600) instead of stdout.")
         var out: String?
 
-        @Flag(name: .long, help: "Replace --out if it exists.")
+        @Flag(name: .long, help: "Replace --out if it exists (a symbolic link is replaced, never followed).")
         var force = false
 
         func run() async throws {
             try await Self.reportingFailures {
                 let logger = global.makeLogger()
                 let value = try Terminal.readSecret(file: file, limit: Self.maxValueBytes)
+                let output = try out.map { try OutputFile.claim($0, replace: force, forceFlag: "--force") }
                 let kek = try global.kekProvider(logger: logger)
                 let document = try await SealedFile.seal(
                     value, workspace: location.workspace, name: location.name,
@@ -43,7 +44,7 @@ extension CofferCommand {
                 var json = try document.jsonData()
                 json.append(0x0A)
                 try json.withUnsafeBytes { bytes in
-                    try Terminal.writeOutput(bytes, to: out, replace: force)
+                    try Terminal.writeOutput(bytes, to: output)
                 }
                 logger.info("sealed value", metadata: [
                     "workspace": "\(location.workspace)", "name": "\(location.name)",

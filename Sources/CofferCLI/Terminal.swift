@@ -35,32 +35,12 @@ enum Terminal {
         }
     }
 
-    /// Writes `bytes` to the file `path` (created 0600, see ``writeNewFile(_:_:replace:)``) or,
-    /// when `path` is nil, exactly to standard output.
-    static func writeOutput(_ bytes: UnsafeRawBufferPointer, to path: String?, replace: Bool) throws {
-        if let path {
-            try writeNewFile(path, bytes, replace: replace)
+    /// Writes `bytes` to the claimed `output` file or, when it is nil, exactly to standard output.
+    static func writeOutput(_ bytes: UnsafeRawBufferPointer, to output: OutputFile?) throws {
+        if let output {
+            try output.commit(bytes)
         } else {
             try writeStdout(bytes)
-        }
-    }
-
-    /// Creates `path` with mode 0600 (refusing to replace an existing file unless `replace`)
-    /// and writes `bytes` to it.
-    static func writeNewFile(_ path: String, _ bytes: UnsafeRawBufferPointer, replace: Bool) throws {
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL)
-        let fd = open(path, flags, 0o600)
-        guard fd >= 0 else {
-            let e = errno
-            if e == EEXIST {
-                throw CLIFailure(status: .invalidInput, message: "\(path) already exists; choose another path or pass --force")
-            }
-            throw CLIFailure(status: .invalidInput, message: "cannot create \(path): \(String(cString: strerror(e)))")
-        }
-        defer { close(fd) }
-        fchmod(fd, 0o600)
-        guard writeAll(fd, bytes), fsync(fd) == 0 else {
-            throw CLIFailure(status: .software, message: "cannot write \(path) (errno \(errno))")
         }
     }
 

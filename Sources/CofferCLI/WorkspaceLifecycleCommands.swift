@@ -69,7 +69,7 @@ extension CofferCommand.Workspace {
         var now = false
         @Option(name: .long, help: ArgumentHelp("The workspace id again, to confirm.", valueName: "workspace"))
         var confirm: String?
-        @Option(name: .long, help: ArgumentHelp("Also write the receipt to this file (created 0600).", valueName: "path"))
+        @Option(name: .long, help: ArgumentHelp("Also write the receipt to this file (created 0600; must not exist; checked before shredding).", valueName: "path"))
         var receipt: String?
 
         func validate() throws {
@@ -84,14 +84,24 @@ extension CofferCommand.Workspace {
 
         func run() async throws {
             try await Self.reportingFailures {
+                // Claim the receipt file before the irreversible step: a destination that cannot be
+                // written fails now, with nothing shredded.
+                let output = try receipt.map { try OutputFile.claim($0, replace: false, forceFlag: nil) }
                 let (vault, _) = try await options.openVault()
                 let result = try await vault.shredWorkspace(workspace)
                 var data = try result.jsonData()
                 data.append(0x0a)
-                if let receipt {
-                    try data.withUnsafeBytes { try Terminal.writeNewFile(receipt, $0, replace: false) }
+                // The receipt always reaches stdout, whatever happens to the file.
+                var fileError: (any Error)?
+                if let output {
+                    do { try data.withUnsafeBytes { try output.commit($0) } } catch { fileError = error }
                 }
                 try data.withUnsafeBytes { try Terminal.writeStdout($0) }
+                if let fileError {
+                    throw CLIFailure(
+                        status: .software,
+                        message: "the workspace was shredded and its receipt printed on stdout, but \(CLIFailure.from(fileError).message); save the printed receipt")
+                }
             }
         }
     }
