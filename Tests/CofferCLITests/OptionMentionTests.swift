@@ -33,8 +33,9 @@ import Testing
     /// The `--options` in `message`, each with the command path it is meant for: `command`
     /// until the message quotes `coffer SUB …`, then that subcommand.
     static func mentions(in message: String, command: String) -> [(command: String, option: String)] {
+        // "coffer:" (the program's prefix on an error or log line) is not a quoted command.
         let tokens = message.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
-            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\"`(),;:.[]|")) }
+            .map { $0 == "coffer:" ? "" : $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\"`(),;:.[]|")) }
         var context = command
         var out: [(String, String)] = []
         var i = 0

@@ -64,8 +64,9 @@ import Testing
         let key = try String(contentsOfFile: keyPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let r = try e.cli.run(["workspace", "create", "beta", "--kek", "file:" + keyPath, "--store", e.store])
         #expect(r.status == 77)
-        #expect(r.stderr.contains("is not this store's"), "\(r.stderr)")
-        #expect(r.stderr.components(separatedBy: "kek-").count == 3, "both KEK ids: \(r.stderr)")
+        let line = r.stderr.split(separator: "\n").first { $0.hasPrefix("coffer: ") }.map(String.init) ?? ""
+        #expect(line.contains("is not this store's"), "\(r.stderr)")
+        #expect(line.components(separatedBy: "kek-").count == 3, "both KEK ids: \(r.stderr)")
         #expect(!r.stderr.contains(key))
     }
 }

@@ -29,7 +29,8 @@ struct PostgresWrongKEKTests {
             try await body()
             Issue.record("expected wrongKEK, got success")
         } catch let error as VaultError {
-            guard case .wrongKEK = error else { return Issue.record("expected wrongKEK, got \(error)") }
+            if case .wrongKEK = error { return }
+            Issue.record("expected wrongKEK, got \(error)")
         } catch {
             Issue.record("expected wrongKEK, got \(error)")
         }
