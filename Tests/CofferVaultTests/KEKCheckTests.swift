@@ -134,4 +134,25 @@ import Testing
         await #expect(throws: VaultError.authenticationFailed) { try await f.freshVault().createWorkspace("beta") }
         #expect(try Self.snapshot(f) == before)
     }
+
+    @Test func theProofIsMadeOncePerVaultAndAReadCountsAsOne() async throws {
+        let f = try await Self.populated { $0.audit.enabled = false }
+        let counting = CountingKEK(f.kek)
+        let vault = f.freshVault(kek: counting) { $0.audit.enabled = false }
+        for ws in ["b1", "b2", "b3"] { try await vault.createWorkspace(ws) }
+        try await vault.rotateDataKey(workspace: "acme")
+        try await vault.workspace("acme").delete("db/password")
+        try await vault.workspace("b1").put("k", value: bytes("v"))  // its data key is cached: no unwrap
+        #expect(counting.unwrapCount == 1, "one proof, then cached")
+
+        // A read that unwraps a data key with the current KEK is the proof: no extra unwrap.
+        let reader = CountingKEK(f.kek)
+        let other = f.freshVault(kek: reader) { $0.audit.enabled = false }
+        #expect(text(try await other.workspace("b1").get("k").value) == "v")
+        #expect(reader.unwrapCount == 1)
+        try await other.rotateDataKey(workspace: "b1")
+        try await other.createWorkspace("b4")
+        try await other.workspace("acme").undelete("db/password")
+        #expect(reader.unwrapCount == 1)
+    }
 }
