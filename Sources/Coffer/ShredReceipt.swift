@@ -20,7 +20,8 @@ public struct ShredReceipt: Sendable, Hashable, Codable {
     /// destroyed, which the backup retention period bounds.
     public var kekIDs: [String]
     /// The audit record of the shred and the chain head after it (hex MAC), so the receipt can
-    /// be checked against `coffer audit verify` later.
+    /// be checked against `coffer audit verify` later. Nil when auditing is off, or when the
+    /// shred's audit record could not be written (the shred is done; the receipt is never lost).
     public var auditSequence: UInt64?
     public var auditChainHead: String?
 

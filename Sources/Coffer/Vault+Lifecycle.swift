@@ -34,9 +34,10 @@ extension Vault {
     /// back from a backup, because they were wrapped bound to the old generation (see
     /// docs/ARCHITECTURE.md, "Crypto-shredding", for full-database backups). The workspace row
     /// stays as a tombstone; its id cannot be reused.
-    /// - Returns: the receipt to hand to the customer.
+    /// - Returns: the receipt to hand to the customer — also when the shred's audit record
+    ///   could not be written afterwards (then without its audit fields, and the failure logged).
     /// - Throws: ``VaultError/workspaceNotFound(_:)``, ``VaultError/workspaceShredded(_:)``
-    ///   (already shredded).
+    ///   (already shredded), ``VaultError/wrongKEK(configured:stored:)``; nothing is shredded then.
     public func shredWorkspace(_ id: String) async throws -> ShredReceipt {
         try await core.shredWorkspace(id, actor: actor)
     }

@@ -84,11 +84,17 @@ extension VaultCore {
         }
         guard var receipt else { throw VaultError.storeCorrupted("shred produced no receipt") }
         let detail = "data keys \(receipt.dataKeyVersionsDestroyed.map(String.init).joined(separator: ",")); \(receipt.secretVersionsUnreadable) secret versions"
-        try await recordAudit(AuditEvent(time: configuration.now(), actor: actor, action: .shredWorkspace, outcome: .success, workspace: id, detail: detail))
-        if auditKeyring != nil, audit != nil {
-            let head = try await store.auditHead()
-            receipt.auditSequence = head.sequence
-            receipt.auditChainHead = Hex.string(head.mac)
+        // The shred is done and irreversible: its receipt is returned whatever happens to the
+        // audit record (without the audit fields when it could not be written).
+        do {
+            try await recordAudit(AuditEvent(time: configuration.now(), actor: actor, action: .shredWorkspace, outcome: .success, workspace: id, detail: detail))
+            if auditKeyring != nil, audit != nil {
+                let head = try await store.auditHead()
+                receipt.auditSequence = head.sequence
+                receipt.auditChainHead = Hex.string(head.mac)
+            }
+        } catch {
+            logger.error("workspace shredded but its audit record could not be written", metadata: ["workspace": "\(id)", "error": "\(error)"])
         }
         return receipt
     }
