@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
+        .library(name: "CofferInput", targets: ["CofferInput"]),
         .library(name: "Coffer", targets: ["Coffer"]),
         .library(name: "CofferSQLite", targets: ["CofferSQLite"]),
         .library(name: "CofferStoreConformance", targets: ["CofferStoreConformance"]),
@@ -40,10 +41,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Parsers of outside text (durations, RFC 3339 dates, PostgreSQL URLs): pure Swift with no
+        // dependency, range-checked, fuzzable (docs/SECURITY.md).
+        .target(name: "CofferInput", swiftSettings: strict),
         .target(
             name: "Coffer",
             dependencies: [
-                "CofferCrypto",
+                "CofferCrypto", "CofferInput",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -64,7 +68,7 @@ let package = Package(
         .target(
             name: "CofferPostgres",
             dependencies: [
-                "Coffer",
+                "Coffer", "CofferInput",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "CofferCLI",
             dependencies: [
-                "Coffer", "CofferCrypto", "CofferSQLite", "CofferPostgres",
+                "Coffer", "CofferCrypto", "CofferInput", "CofferSQLite", "CofferPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,6 +142,11 @@ let package = Package(
         ),
         // Test helpers shared by the test targets (pyca-made Fernet tokens).
         .target(name: "CofferTestSupport", swiftSettings: strict),
+        .testTarget(
+            name: "CofferInputTests",
+            dependencies: ["CofferInput"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CofferCryptoTests",
             dependencies: ["CofferCrypto", "CofferTestSupport"],

@@ -21,7 +21,7 @@ enum AuditChain {
 
     /// Microseconds since the epoch, rounded the way the stores round.
     static func micros(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        StoredTime.micros(date)
     }
 
     /// `date` at the precision the stores keep.

@@ -1,3 +1,4 @@
+import CofferInput
 import Foundation
 
 /// RFC 3339 timestamps as typed credentials store them: UTC, whole seconds,
@@ -10,12 +11,12 @@ enum RFC3339 {
 
     /// `date`, rounded down to the whole second, as `YYYY-MM-DDTHH:MM:SSZ`.
     static func format(_ date: Date) -> String {
-        wholeSeconds(date).formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
+        TimestampParser.format(date)
     }
 
-    /// Parses an RFC 3339 date-time (with `Z` or an offset, optional fractional seconds).
+    /// Parses an RFC 3339 date-time (with `Z` or an offset, optional fractional seconds) with
+    /// ``TimestampParser``: a real calendar date, offset at most ±14:00, years 0001-9999.
     static func parse(_ text: String) -> Date? {
-        if let d = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return d }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        try? TimestampParser.parse(text)
     }
 }

@@ -1,3 +1,4 @@
+import CofferInput
 public import Foundation
 
 extension RotationPolicy {
@@ -29,11 +30,17 @@ extension RotationPolicy {
             maxEncryptionsPerDataKey: override.maxEncryptionsPerDataKey ?? maxEncryptionsPerDataKey)
     }
 
-    /// Why this policy is not acceptable, or nil when it is: an age must be positive and
-    /// finite, an encryption limit between 1 and ``maxAllowedEncryptionsPerDataKey``.
+    /// The longest maximum data-key age accepted, in seconds: 36 500 days (100 years), the
+    /// longest duration the CLI takes (`DurationParser.maximumSeconds`).
+    public static let maxAllowedDataKeyAgeSeconds = Double(DurationParser.maximumSeconds)
+
+    /// Why this policy is not acceptable, or nil when it is: an age must be more than 0 and at
+    /// most ``maxAllowedDataKeyAgeSeconds``, an encryption limit between 1 and
+    /// ``maxAllowedEncryptionsPerDataKey``. Stores refuse to read back a policy with a problem
+    /// (``VaultError/storeCorrupted(_:)``).
     public var problem: String? {
-        if let age = maxDataKeyAgeSeconds, !(age.isFinite && age > 0) {
-            return "the maximum data-key age must be a positive number of seconds"
+        if let age = maxDataKeyAgeSeconds, !(age > 0 && age <= Self.maxAllowedDataKeyAgeSeconds) {
+            return "the maximum data-key age must be more than 0 seconds and at most 36500 days (3153600000 seconds)"
         }
         if let n = maxEncryptionsPerDataKey, n < 1 || n > Self.maxAllowedEncryptionsPerDataKey {
             return "the maximum number of encryptions per data key must be between 1 and 2^32 (\(Self.maxAllowedEncryptionsPerDataKey)), the AES-GCM random-nonce bound"

@@ -43,4 +43,15 @@ extension StoreColumnCoding {
         }
         return v
     }
+
+    /// A workspace's stored rotation-policy override, checked like a new one.
+    /// - Throws: ``VaultError/storeCorrupted(_:)`` for a policy ``RotationPolicy/problem`` refuses
+    ///   (an edited row): the workspace cannot be used until `coffer policy WS --clear`.
+    public static func storedPolicy(_ policy: RotationPolicy, workspace: String) throws -> RotationPolicy {
+        if let problem = policy.problem {
+            throw VaultError.storeCorrupted(
+                "workspace '\(workspace)' has a damaged rotation policy (\(problem)); reset it with: coffer policy \(workspace) --clear")
+        }
+        return policy
+    }
 }

@@ -9,7 +9,7 @@ extension VaultCore {
         to newKEK: any KeyEncryptionKeyProvider, batchSize: Int, progress: (@Sendable (KEKRotationProgress) -> Void)?
     ) async throws -> KEKRotationProgress {
         let store = try rotatingStore()
-        guard batchSize >= 1 else { throw VaultError.invalidValue("the batch size must be at least 1") }
+        try Self.checkBatchSize(batchSize)
         let newID = try await Self.mappingCrypto { try await newKEK.keyID() }
         // The current (and previous) KEKs must be the store's; the new KEK is new.
         try await kekCheck.prove(workspace: nil, also: [newKEK])

@@ -102,7 +102,7 @@ extension VaultCore {
     /// See ``Vault/purge(batchSize:)``.
     func purge(batchSize: Int, actor: String) async throws -> PurgeReport {
         let store = try lifecycleStore()
-        guard batchSize >= 1 else { throw VaultError.invalidValue("the batch size must be at least 1") }
+        try Self.checkBatchSize(batchSize)
         try await kekCheck.prove(workspace: nil)
         let now = configuration.now()
         let cutoff = now.addingTimeInterval(-configuration.deletionGracePeriod.timeInterval)

@@ -13,9 +13,9 @@ extension VaultCore {
         progress: (@Sendable (ReencryptionProgress) -> Void)?
     ) async throws -> ReencryptionProgress {
         let store = try rotatingStore()
-        guard batchSize >= 1 else { throw VaultError.invalidValue("the batch size must be at least 1") }
-        if let ratePerSecond, !(ratePerSecond.isFinite && ratePerSecond > 0) {
-            throw VaultError.invalidValue("the rate must be a positive number of secret versions per second")
+        try Self.checkBatchSize(batchSize)
+        if let ratePerSecond, !Vault.reencryptionRates.contains(ratePerSecond) {
+            throw VaultError.invalidValue("the rate must be between 0.001 and 1000000000 secret versions per second")
         }
         let workspaces: [String]
         if let workspace {
@@ -71,8 +71,13 @@ extension VaultCore {
                 progress?(report)
                 if let ratePerSecond {
                     let due = Double(report.processed) / ratePerSecond
-                    let elapsed = (clock.now - start).timeInterval
-                    if due > elapsed { try await Task.sleep(for: .seconds(due - elapsed)) }
+                    // Sleeps of at most an hour each: a Duration is never built from an
+                    // arbitrarily large Double.
+                    var wait = due - (clock.now - start).timeInterval
+                    while wait > 0 {
+                        try await Task.sleep(for: .seconds(min(wait, 3_600)))
+                        wait = due - (clock.now - start).timeInterval
+                    }
                 }
             }
         }

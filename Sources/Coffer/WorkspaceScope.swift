@@ -75,6 +75,9 @@ public struct WorkspaceScope: Sendable {
             metadata.contentType = "application/json"
             if metadata.expiresAt == nil { metadata.expiresAt = canonical.expiresAt }
         }
+        if let expiresAt = metadata.expiresAt, !StoredTime.contains(expiresAt) {
+            throw VaultError.invalidValue("the expiry must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z")
+        }
         return (plaintext, metadata)
     }
 

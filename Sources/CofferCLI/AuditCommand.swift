@@ -59,17 +59,16 @@ extension CofferCommand {
             var limit: Int = 1000
 
             func validate() throws {
-                if let since, ISO8601DateFormatter().date(from: since) == nil {
-                    throw ValidationError("--since must be an RFC 3339 time like 2026-11-01T00:00:00Z")
-                }
-                guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+                if let since { _ = try ArgumentRanges.date(since, option: "--since") }
+                try ArgumentRanges.check(limit, in: ArgumentRanges.limit, option: "--limit")
+                guard after <= UInt64(Int64.max) else { throw ValidationError("--after must be between 0 and \(Int64.max)") }
             }
 
             func run() async throws {
                 try await Self.reportingFailures {
                     let (vault, _) = try await options.openVault()
                     let query = AuditQuery(
-                        afterSequence: after, workspace: workspace, since: since.flatMap { ISO8601DateFormatter().date(from: $0) }, limit: limit)
+                        afterSequence: after, workspace: workspace, since: try since.map { try ArgumentRanges.date($0, option: "--since") }, limit: limit)
                     let records = try await vault.auditRecords(query)
                     try options.emit(records.map(AuditLine.init)) {
                         Format.table(

@@ -90,7 +90,7 @@ struct SecretLocation: ParsableArguments {
     @Option(name: [.customShort("n"), .long], help: "Secret name (A-Z a-z 0-9 . _ - /, at most 256).")
     var name: String
 
-    @Option(name: .long, help: "Secret version bound into the ciphertext.")
+    @Option(name: .long, help: "Secret version bound into the ciphertext.", transform: ArgumentRanges.version)
     var version: UInt32 = 1
 
     func validate() throws {

@@ -51,7 +51,7 @@ extension CofferCommand {
             if format != "fernet", !fernetKeyFile.isEmpty || ttl != nil || skipInvalid {
                 throw ValidationError("--fernet-key-file, --ttl and --skip-invalid are for --format fernet")
             }
-            if let ttl, ttl <= 0 { throw ValidationError("--ttl must be a positive number of seconds") }
+            if let ttl { try ArgumentRanges.check(ttl, in: ArgumentRanges.ttl, option: "--ttl") }
             if format != "bundle", identity != nil || passphraseFile != nil { throw ValidationError("--identity and --passphrase-file are for --format bundle") }
             if format == "bundle", identity != nil, passphraseFile != nil { throw ValidationError("pass --identity or --passphrase-file, not both") }
         }

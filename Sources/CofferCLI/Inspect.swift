@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferInput
 import Foundation
 
 extension CofferCommand {
@@ -42,7 +43,7 @@ extension CofferCommand {
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
                     text = String(decoding: data, as: UTF8.self) + "\n"
                 } else {
-                    text = info.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
+                    text = info.map { "\($0.0): \(TerminalText.escaped($0.1))" }.joined(separator: "\n") + "\n"
                 }
                 try text.withUTF8 { try Terminal.writeStdout(UnsafeRawBufferPointer($0)) }
             }

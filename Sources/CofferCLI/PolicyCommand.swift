@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferInput
 import Foundation
 
 extension CofferCommand {
@@ -24,7 +25,7 @@ extension CofferCommand {
         @OptionGroup var options: VaultOptions
         @Argument(help: "Workspace id.")
         var workspace: String
-        @Option(name: .long, help: ArgumentHelp("Maximum data-key age: a number with s, m, h, d or w (e.g. 90d).", valueName: "duration"))
+        @Option(name: .long, help: ArgumentHelp("Maximum data-key age: a number with s, m, h, d or w (e.g. 90d), at most 36500d.", valueName: "duration"))
         var maxAge: String?
         @Option(name: .long, help: ArgumentHelp("Maximum values sealed per data key (1...4294967296).", valueName: "N"))
         var maxEncryptions: UInt64?
@@ -32,8 +33,15 @@ extension CofferCommand {
         var clear = false
 
         func validate() throws {
-            if let maxAge, Self.seconds(maxAge) == nil {
-                throw ValidationError("--max-age takes a positive number with s, m, h, d or w, as in 90d")
+            if let maxAge {
+                do {
+                    _ = try DurationParser.seconds(maxAge, allowZero: false)
+                } catch {
+                    throw ValidationError("--max-age \(error.message)")
+                }
+            }
+            if let maxEncryptions, !(1...RotationPolicy.maxAllowedEncryptionsPerDataKey).contains(maxEncryptions) {
+                throw ValidationError("--max-encryptions must be between 1 and 4294967296 (2^32, the AES-GCM random-nonce bound)")
             }
             if clear && (maxAge != nil || maxEncryptions != nil) {
                 throw ValidationError("--clear cannot be combined with --max-age or --max-encryptions")
@@ -48,7 +56,7 @@ extension CofferCommand {
                 } else if maxAge != nil || maxEncryptions != nil {
                     let current = try await vault.status(workspace: workspace).workspaces.first?.policyOverride ?? RotationPolicy()
                     let policy = RotationPolicy(
-                        maxDataKeyAgeSeconds: maxAge.flatMap(Self.seconds) ?? current.maxDataKeyAgeSeconds,
+                        maxDataKeyAgeSeconds: try maxAge.map { try DurationParser.seconds($0, allowZero: false) } ?? current.maxDataKeyAgeSeconds,
                         maxEncryptionsPerDataKey: maxEncryptions ?? current.maxEncryptionsPerDataKey)
                     try await vault.setRotationPolicy(workspace: workspace, policy)
                 }
@@ -67,19 +75,6 @@ extension CofferCommand {
             let age = p.maxDataKeyAgeSeconds.map { ProgressReporter.duration($0) } ?? "none"
             let count = p.maxEncryptionsPerDataKey.map(String.init) ?? "none"
             return "max-age \(age), max-encryptions \(count)"
-        }
-
-        /// Seconds in `90d`, `12h`, `30m`, `45s`, `2w` or a bare number of seconds.
-        static func seconds(_ text: String) -> Double? {
-            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
-            var number = Substring(text)
-            var unit = 1.0
-            if let last = text.last, let u = units[last] {
-                unit = u
-                number = number.dropLast()
-            }
-            guard let n = Double(number), n.isFinite, n > 0 else { return nil }
-            return n * unit
         }
     }
 }

@@ -55,7 +55,10 @@ struct ProgressReporter: Sendable {
         draw(label: "re-wrapping", done: p.rewrapped, total: p.total, rate: nil, eta: nil, finished: p.finished)
     }
 
+    /// `3d4h`, `2h5m`, `4m10s`, `9s`; a value that is not a number of seconds between 0 and 2^53
+    /// is printed as it is, never converted.
     static func duration(_ seconds: Double) -> String {
+        guard seconds >= 0 && seconds < 9_007_199_254_740_992 else { return "\(seconds)s" }
         let s = Int(seconds.rounded())
         if s >= 86400 { return s % 86400 == 0 ? "\(s / 86400)d" : "\(s / 86400)d\(s % 86400 / 3600)h" }
         if s >= 3600 { return "\(s / 3600)h\(s % 3600 / 60)m" }

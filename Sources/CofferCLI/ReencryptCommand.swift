@@ -29,8 +29,10 @@ extension CofferCommand {
         var rate: Double?
 
         func validate() throws {
-            guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-            if let rate, !(rate.isFinite && rate > 0) { throw ValidationError("--rate must be a positive number") }
+            try ArgumentRanges.check(batch, in: ArgumentRanges.batch, option: "--batch")
+            if let rate, !Vault.reencryptionRates.contains(rate) {
+                throw ValidationError("--rate must be between 0.001 and 1000000000 secret versions per second")
+            }
         }
 
         func run() async throws {

@@ -24,7 +24,8 @@ extension CofferCommand {
         @OptionGroup var options: VaultOptions
         @Argument(help: "Workspace id.")
         var workspace: String
-        @Option(name: .long, help: ArgumentHelp("Revoke this data-key version: rotate, re-encrypt, destroy.", valueName: "version"))
+        @Option(name: .long, help: ArgumentHelp("Revoke this data-key version: rotate, re-encrypt, destroy.", valueName: "version"),
+                transform: ArgumentRanges.version)
         var revoke: UInt32?
 
         func run() async throws {
@@ -64,7 +65,8 @@ extension CofferCommand {
         @OptionGroup var options: VaultOptions
         @Argument(help: "Workspace id.")
         var workspace: String
-        @Option(name: [.long, .customLong("min-version")], help: ArgumentHelp("The new minimum decryption version.", valueName: "N"))
+        @Option(name: [.long, .customLong("min-version")], help: ArgumentHelp("The new minimum decryption version.", valueName: "N"),
+                transform: ArgumentRanges.version)
         var below: UInt32
 
         func run() async throws {
@@ -105,7 +107,7 @@ extension CofferCommand {
         var batch: Int = 100
 
         func validate() throws {
-            guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+            try ArgumentRanges.check(batch, in: ArgumentRanges.batch, option: "--batch")
         }
 
         func run() async throws {

@@ -33,7 +33,8 @@ extension CofferCommand {
         @Option(name: .long, help: "Read the value from this file instead of stdin.")
         var file: String?
 
-        @Option(name: .long, help: ArgumentHelp("Check-and-set: only write if the current version is N (0: only if the secret does not exist).", valueName: "N"))
+        @Option(name: .long, help: ArgumentHelp("Check-and-set: only write if the current version is N (0: only if the secret does not exist).", valueName: "N"),
+                transform: ArgumentRanges.expectedVersion)
         var expectVersion: UInt32?
 
         @Option(name: .long, help: "raw, oauth-token, cloud-credentials or webhook-secret.")
@@ -55,9 +56,7 @@ extension CofferCommand {
             for l in label where !l.contains("=") || l.hasPrefix("=") {
                 throw ValidationError("--label takes key=value, got '\(l)'")
             }
-            if let expiresAt, ISO8601DateFormatter().date(from: expiresAt) == nil {
-                throw ValidationError("--expires-at must be an RFC 3339 time like 2026-12-31T23:59:59Z")
-            }
+            if let expiresAt { _ = try ArgumentRanges.date(expiresAt, option: "--expires-at") }
         }
 
         func run() async throws {
@@ -71,7 +70,7 @@ extension CofferCommand {
                 }
                 let metadata = SecretMetadata(
                     kind: SecretKind(rawValue: kind)!, contentType: contentType, labels: labels,
-                    expiresAt: expiresAt.flatMap { ISO8601DateFormatter().date(from: $0) })
+                    expiresAt: try expiresAt.map { try ArgumentRanges.date($0, option: "--expires-at") })
                 let value = try Terminal.readSecret(file: file, limit: VaultConfiguration().maxValueBytes)
                 let info = try await scope.put(path.name, value: value, metadata: metadata, expectedVersion: expectVersion)
                 try options.emit(info) { "\(info.version)" }
@@ -94,7 +93,7 @@ extension CofferCommand {
         @OptionGroup var options: VaultOptions
         @OptionGroup var path: SecretPath
 
-        @Option(name: .long, help: "Version to read (default: the latest).")
+        @Option(name: .long, help: "Version to read (default: the latest).", transform: ArgumentRanges.version)
         var version: UInt32?
 
         func run() async throws {
@@ -175,7 +174,7 @@ extension CofferCommand {
 
         @OptionGroup var options: VaultOptions
         @OptionGroup var path: SecretPath
-        @Option(name: .long, help: "Delete only this version.")
+        @Option(name: .long, help: "Delete only this version.", transform: ArgumentRanges.version)
         var version: UInt32?
 
         func run() async throws {
@@ -198,7 +197,7 @@ extension CofferCommand {
 
         @OptionGroup var options: VaultOptions
         @OptionGroup var path: SecretPath
-        @Option(name: .long, help: "Restore only this version.")
+        @Option(name: .long, help: "Restore only this version.", transform: ArgumentRanges.version)
         var version: UInt32?
 
         func run() async throws {

@@ -4,12 +4,14 @@ import Glibc
 import Darwin
 #endif
 import CofferCrypto
+import CofferInput
 
 /// Raw, exact output to the standard streams and files, and the input rules for secrets.
 enum Terminal {
-    /// Writes `message` and a newline to standard error.
+    /// Writes `message` as one line to standard error, its control characters escaped
+    /// (``TerminalText``): a message may quote names and labels from the store.
     static func printError(_ message: String) {
-        var line = message + "\n"
+        var line = TerminalText.escaped(message) + "\n"
         _ = line.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
     }
 

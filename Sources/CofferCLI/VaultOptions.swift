@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferInput
 import CofferPostgres
 import CofferSQLite
 import Foundation
@@ -54,11 +55,14 @@ struct VaultOptions: ParsableArguments {
         return configuration
     }
 
-    /// `30d`, `12h`, `0s`, … as a Duration (zero allowed).
+    /// `30d`, `12h`, `0s`, … as a Duration, 0s to 36500d (``DurationParser``); anything else is
+    /// a usage error (exit 64) naming `name` and the accepted range.
     static func duration(_ text: String, name: String) throws -> Duration {
-        if let s = CofferCommand.Policy.seconds(text) { return .milliseconds(Int64(s * 1000)) }
-        if text == "0" || text == "0s" || text == "0d" { return .zero }
-        throw CLIFailure(status: .usage, message: "\(name) must be a duration like 30d, 12h, 45m or 0s, got '\(text)'")
+        do {
+            return try DurationParser.parse(text, allowZero: true)
+        } catch {
+            throw CLIFailure(status: .usage, message: "\(name) \(error.message)")
+        }
     }
 
     /// The store path or URL: `--store`, `COFFER_STORE`, or `~/.coffer/vault.db`.
@@ -165,7 +169,9 @@ struct VaultOptions: ParsableArguments {
             encoder.dateEncodingStrategy = .iso8601
             out = String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
         } else {
-            out = text()
+            // Human-readable text quotes stored names, labels and details: control characters
+            // are escaped (the layout's own newlines kept), so none reaches the terminal.
+            out = TerminalText.escaped(text(), keepingNewlines: true)
             if !out.isEmpty && !out.hasSuffix("\n") { out += "\n" }
         }
         try out.withUTF8 { try Terminal.writeStdout(UnsafeRawBufferPointer($0)) }
@@ -174,14 +180,16 @@ struct VaultOptions: ParsableArguments {
 
 /// Formatting helpers for text output.
 enum Format {
+    /// `YYYY-MM-DDTHH:MM:SSZ` (``TimestampParser/format(_:)``: proleptic Gregorian, in range).
     static func date(_ d: Date?) -> String {
         guard let d else { return "-" }
-        return ISO8601DateFormatter().string(from: d)
+        return TimestampParser.format(d)
     }
 
-    /// Left-aligned columns separated by two spaces.
+    /// Left-aligned columns separated by two spaces. Cells are escaped (``TerminalText``), a
+    /// newline in a stored value included, so no cell can break the table or the terminal.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
+        let all = ([header] + rows).map { $0.map { TerminalText.escaped($0) } }
         let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
         return all.map { row in
             row.enumerated().map { i, cell in

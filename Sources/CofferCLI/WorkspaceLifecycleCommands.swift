@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferInput
 import Foundation
 
 extension CofferCommand.Workspace {
@@ -129,7 +130,10 @@ extension CofferCommand {
         var batch: Int = 500
 
         func validate() throws {
-            guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+            try ArgumentRanges.check(batch, in: ArgumentRanges.batch, option: "--batch")
+            if let grace {
+                do { _ = try DurationParser.parse(grace, allowZero: true) } catch { throw ValidationError("--grace \(error.message)") }
+            }
         }
 
         func run() async throws {

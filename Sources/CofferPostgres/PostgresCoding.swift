@@ -12,12 +12,14 @@ import PostgresNIO
 /// - labels are `jsonb` objects of strings (sent and read as text);
 /// - KEK identifiers are their text form `kek-…`.
 enum PostgresCoding: StoreColumnCoding {
+    /// `date` in microseconds, clamped into ``StoredTime``'s range (never traps).
     static func micros(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        StoredTime.micros(date)
     }
 
+    /// The stored microseconds as a date, clamped into ``StoredTime``'s range (never traps).
     static func date(micros: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+        StoredTime.date(micros: micros)
     }
 
     static func bytes(_ value: [UInt8]) -> ByteBuffer {

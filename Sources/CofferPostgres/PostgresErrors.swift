@@ -56,6 +56,12 @@ enum PostgresErrors {
             return VaultError.storeUnavailable(
                 "cannot connect to \(endpoint): connection attempts kept failing; check that the server is running and reachable, the database, and the user name and password of the \(endpoint.role) configuration (and pg_hba.conf)")
         }
+        if let decoding = error as? PostgresDecodingError {
+            // A column of another type than this code reads (a schema altered by hand); the
+            // error's own description could quote the value: only the column is named.
+            return VaultError.storeCorrupted(
+                "\(endpoint): column \(decoding.columnName) of Coffer's schema '\(schema)' holds a value of an unexpected type; the schema was altered: restore it from a backup")
+        }
         guard let psql = error as? PSQLError else {
             // The caller's own errors (a throwing seal closure) pass through unchanged.
             return error

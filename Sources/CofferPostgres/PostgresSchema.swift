@@ -1,4 +1,5 @@
 import Coffer
+import CofferInput
 import Foundation
 import Logging
 import PostgresNIO
@@ -214,11 +215,7 @@ enum PostgresSchema {
 
     /// Whether `name` may be used as Coffer's schema name.
     static func isValidSchemaName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, name.utf8.count <= 63 else { return false }
-        let lower = UInt8(ascii: "a")...UInt8(ascii: "z")
-        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
-        guard lower.contains(first) || first == UInt8(ascii: "_") else { return false }
-        return name.utf8.allSatisfy { lower.contains($0) || digits.contains($0) || $0 == UInt8(ascii: "_") }
+        PostgresURL.isValidSchemaName(name)
     }
 
     /// Refuses a schema with migrations this code does not know.

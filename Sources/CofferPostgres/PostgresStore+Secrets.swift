@@ -18,9 +18,11 @@ extension PostgresStore {
             try row.decode((String, Int64, Int64, Int64, Double?, Int64?, String?, Int64?, Int64?).self)
         var policy: RotationPolicy?
         if age != nil || encryptions != nil {
-            policy = RotationPolicy(
-                maxDataKeyAgeSeconds: age,
-                maxEncryptionsPerDataKey: try encryptions.map { try PostgresCoding.count($0, what: "encryption limit of workspace '\(id)'") })
+            policy = try PostgresCoding.storedPolicy(
+                RotationPolicy(
+                    maxDataKeyAgeSeconds: age,
+                    maxEncryptionsPerDataKey: try encryptions.map { try PostgresCoding.count($0, what: "encryption limit of workspace '\(id)'") }),
+                workspace: id)
         }
         return WorkspaceRecord(
             id: id, createdAt: PostgresCoding.date(micros: created),

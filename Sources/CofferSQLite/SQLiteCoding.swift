@@ -10,21 +10,24 @@ import GRDB
 ///   SQLite's JSON functions.
 /// - KEK identifiers are their text form `kek-…`.
 enum SQLiteCoding: StoreColumnCoding {
+    /// `date` in microseconds, clamped into ``StoredTime``'s range (never traps).
     static func micros(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        StoredTime.micros(date)
     }
 
+    /// The stored microseconds as a date, clamped into ``StoredTime``'s range (never traps).
     static func date(micros: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+        StoredTime.date(micros: micros)
     }
 
     static func optionalMicros(_ date: Date?) -> Int64? {
         date.map(micros)
     }
 
-    static func optionalDate(_ row: Row, _ index: Int) -> Date? {
-        let v: Int64? = row[index]
-        return v.map { date(micros: $0) }
+    /// The date in `column` at `index`, nil for NULL.
+    /// - Throws: ``VaultError/storeCorrupted(_:)`` when the column does not hold an integer.
+    static func optionalDate(_ row: Row, _ index: Int, _ column: String) throws -> Date? {
+        try row.checkedOptional(index, column, as: Int64.self).map { date(micros: $0) }
     }
 
     static func bytes(_ row: Row, _ index: Int) throws -> [UInt8] {

@@ -5,6 +5,12 @@ import GRDB
 /// hold sealed values) in the message.
 enum SQLiteErrors {
     static func map(_ error: any Error, path: String) -> any Error {
+        if error is RowDecodingError {
+            // A stored value of the wrong type (GRDB's description would quote the row and the
+            // SQL: never shown).
+            return VaultError.storeCorrupted(
+                "\(path) holds a value of the wrong type: the database is damaged; restore it from a backup")
+        }
         guard let dbError = error as? DatabaseError else { return error }
         let detail = dbError.message ?? "SQLite error \(dbError.resultCode.rawValue)"
         switch dbError.resultCode.primaryResultCode {

@@ -110,13 +110,29 @@ final class SQLiteReader: @unchecked Sendable {
 
     /// Decodes ``SQLiteStore/infoColumns`` (columns 0–7) and `ciphertext` (column 8) of the
     /// current row of `s` (also used by the re-encryption pages).
+    /// The names of the columns ``decode(_:workspace:name:)`` reads, for messages.
+    static let columnNames = ["version", "dek_version", "kind", "content_type", "labels", "expires_at", "created_at", "deleted_at", "ciphertext"]
+
     static func decode(_ s: OpaquePointer, workspace: String, name: String) throws -> StoredSecretVersion {
         func text(_ i: CInt) -> String? {
             guard sqlite3_column_type(s, i) != SQLITE_NULL, let p = sqlite3_column_text(s, i) else { return nil }
             return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)
         }
-        func int(_ i: CInt) -> Int64? {
-            sqlite3_column_type(s, i) == SQLITE_NULL ? nil : sqlite3_column_int64(s, i)
+        // Integer columns must hold integers: SQLite would silently convert text or a real
+        // (an edited row) into some number.
+        func int(_ i: CInt) throws -> Int64? {
+            switch sqlite3_column_type(s, i) {
+            case SQLITE_NULL: return nil
+            case SQLITE_INTEGER: return sqlite3_column_int64(s, i)
+            default: throw VaultError.storeCorrupted(
+                "column secret_versions.\(Self.columnNames[Int(i)]) holds a value of another type than an integer: the database is damaged; restore it from a backup")
+            }
+        }
+        func integer(_ i: CInt) throws -> Int64 {
+            guard let value = try int(i) else {
+                throw VaultError.storeCorrupted("column secret_versions.\(Self.columnNames[Int(i)]) is NULL: the database is damaged; restore it from a backup")
+            }
+            return value
         }
         let labels: [String: String]
         if let p = sqlite3_column_text(s, 4), sqlite3_column_bytes(s, 4) == 2, p[0] == UInt8(ascii: "{"), p[1] == UInt8(ascii: "}") {
@@ -126,13 +142,13 @@ final class SQLiteReader: @unchecked Sendable {
         }
         let info = SecretVersionInfo(
             workspace: workspace, name: name,
-            version: try SQLiteCoding.version(sqlite3_column_int64(s, 0)),
-            dataKeyVersion: try SQLiteCoding.version(sqlite3_column_int64(s, 1)),
+            version: try SQLiteCoding.version(integer(0)),
+            dataKeyVersion: try SQLiteCoding.version(integer(1)),
             metadata: SecretMetadata(
                 kind: try SQLiteCoding.kind(text(2) ?? ""), contentType: text(3),
-                labels: labels, expiresAt: int(5).map(SQLiteCoding.date(micros:))),
-            createdAt: SQLiteCoding.date(micros: sqlite3_column_int64(s, 6)),
-            deletedAt: int(7).map(SQLiteCoding.date(micros:)))
+                labels: labels, expiresAt: try int(5).map(SQLiteCoding.date(micros:))),
+            createdAt: SQLiteCoding.date(micros: try integer(6)),
+            deletedAt: try int(7).map(SQLiteCoding.date(micros:)))
         // sqlite3_column_blob before sqlite3_column_bytes, as SQLite documents.
         let ciphertext: [UInt8]
         if let p = sqlite3_column_blob(s, 8) {

@@ -27,7 +27,9 @@ extension SQLiteStore: LifecycleSecretStore {
         let stmt = try db.cachedStatement(sql: """
             SELECT deleted_at IS NOT NULL, shredded_at IS NOT NULL FROM workspaces WHERE id = ?
             """)
-        return try Row.fetchOne(stmt, arguments: [workspace]).map { ($0[0], $0[1]) }
+        return try Row.fetchOne(stmt, arguments: [workspace]).map {
+            (try $0.checked(0, "workspaces.deleted_at", as: Bool.self), try $0.checked(1, "workspaces.shredded_at", as: Bool.self))
+        }
     }
 
     // MARK: Workspaces
@@ -122,10 +124,13 @@ extension SQLiteStore: LifecycleSecretStore {
                 DELETE FROM secret_versions WHERE workspace_id = ? AND name = ? AND version = ?
                 """)
             return try rows.map { row in
-                let version = try SQLiteCoding.version(row[2])
-                try delete.execute(arguments: [row[0], row[1], Int64(version)])
+                let workspace = try row.checked(0, "secret_versions.workspace_id", as: String.self)
+                let name = try row.checked(1, "secret_versions.name", as: String.self)
+                let version = try SQLiteCoding.version(row.checked(2, "secret_versions.version"))
+                try delete.execute(arguments: [workspace, name, Int64(version)])
                 return PurgedSecretVersion(
-                    workspace: row[0], name: row[1], version: version, deletedAt: SQLiteCoding.date(micros: row[3]))
+                    workspace: workspace, name: name, version: version,
+                    deletedAt: SQLiteCoding.date(micros: try row.checked(3, "secret_versions.deleted_at")))
             }
         }
         if !purged.isEmpty {

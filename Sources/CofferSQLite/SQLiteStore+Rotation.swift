@@ -24,8 +24,8 @@ extension SQLiteStore: RotatingSecretStore {
             try Self.refuseInactiveWorkspace(db, ws)
             let state = try db.cachedStatement(sql: "SELECT primary_dek_version, last_dek_version FROM workspaces WHERE id = ?")
             guard let row = try Row.fetchOne(state, arguments: [ws]) else { throw VaultError.workspaceNotFound(ws) }
-            let primary = try SQLiteCoding.version(row[0])
-            let last = try SQLiteCoding.version(row[1])
+            let primary = try SQLiteCoding.version(row.checked(0, "workspaces.primary_dek_version"))
+            let last = try SQLiteCoding.version(row.checked(1, "workspaces.last_dek_version"))
             guard primary == expectedPrimary, last < UInt32.max, record.version == last + 1 else { return false }
             var fresh = record
             fresh.encryptionCount = 0
@@ -90,11 +90,11 @@ extension SQLiteStore: RotatingSecretStore {
             let stmt = try db.cachedStatement(sql: "SELECT kek_id, COUNT(*) FROM data_keys GROUP BY kek_id")
             var counts: [KEKIdentifier: Int] = [:]
             for row in try Row.fetchAll(stmt) {
-                let text: String = row[0]
+                let text = try row.checked(0, "data_keys.kek_id", as: String.self)
                 guard let id = try? KEKIdentifier(parsing: text) else {
                     throw VaultError.storeCorrupted("a data key has a malformed KEK id")
                 }
-                counts[id, default: 0] += row[1] as Int
+                counts[id, default: 0] += try row.checked(1, "data_keys.kek_id", as: Int.self)
             }
             return counts
         }
@@ -184,8 +184,8 @@ extension SQLiteStore: RotatingSecretStore {
                 guard let row = try Row.fetchOne(key, arguments: [workspace, Int64(version)]) else {
                     throw VaultError.workspaceNotFound(workspace)
                 }
-                let minimum = try SQLiteCoding.version(row[0])
-                guard let count = row[1] as Int64?, version >= minimum else {
+                let minimum = try SQLiteCoding.version(row.checked(0, "workspaces.min_dek_version"))
+                guard let count = try row.checkedOptional(1, "data_keys.encryption_count", as: Int64.self), version >= minimum else {
                     throw VaultError.dataKeyNotFound(workspace: workspace, version: version)
                 }
                 counts[version] = count
@@ -269,8 +269,9 @@ extension SQLiteStore: RotatingSecretStore {
                 """)
             return try Row.fetchAll(stmt, arguments: [workspace]).map { row in
                 DataKeyUsage(
-                    dataKeyVersion: try SQLiteCoding.version(row[0]),
-                    liveSecretVersions: row[1], deletedSecretVersions: row[2])
+                    dataKeyVersion: try SQLiteCoding.version(row.checked(0, "secret_versions.dek_version")),
+                    liveSecretVersions: try row.checked(1, "secret_versions.deleted_at"),
+                    deletedSecretVersions: try row.checked(2, "secret_versions.deleted_at"))
             }
         }
     }
@@ -285,7 +286,7 @@ extension SQLiteStore: RotatingSecretStore {
                 """)
             var counts: [UInt32: Int] = [:]
             for row in try Row.fetchAll(stmt, arguments: [workspace]) {
-                counts[try SQLiteCoding.version(row[0])] = row[1]
+                counts[try SQLiteCoding.version(row.checked(0, "secret_versions.dek_version"))] = try row.checked(1, "secret_versions.dek_version", as: Int.self)
             }
             return counts
         }
@@ -303,7 +304,7 @@ extension SQLiteStore: RotatingSecretStore {
             GROUP BY dek_version
             """)
         return try Row.fetchAll(stmt, arguments: [workspace, Int64(below ?? equal ?? 0)]).map { row in
-            (try SQLiteCoding.version(row[0]), row[1])
+            (try SQLiteCoding.version(row.checked(0, "secret_versions.dek_version")), try row.checked(1, "secret_versions.dek_version", as: Int.self))
         }
     }
 
@@ -317,8 +318,8 @@ extension SQLiteStore: RotatingSecretStore {
             guard let row = try Row.fetchOne(state, arguments: [workspace]) else {
                 throw VaultError.workspaceNotFound(workspace)
             }
-            let primary = try SQLiteCoding.version(row[0])
-            let minimum = try SQLiteCoding.version(row[1])
+            let primary = try SQLiteCoding.version(row.checked(0, "workspaces.primary_dek_version"))
+            let minimum = try SQLiteCoding.version(row.checked(1, "workspaces.min_dek_version"))
             guard version <= primary else { throw VaultError.dataKeyNotFound(workspace: workspace, version: version) }
             guard version > minimum else { return false }
             let inUse = try Self.usage(db, workspace: workspace, below: version)
@@ -347,8 +348,8 @@ extension SQLiteStore: RotatingSecretStore {
             guard let row = try Row.fetchOne(state, arguments: [workspace, Int64(version)]) else {
                 throw VaultError.workspaceNotFound(workspace)
             }
-            guard row[1] as Bool else { throw VaultError.dataKeyNotFound(workspace: workspace, version: version) }
-            let primary = try SQLiteCoding.version(row[0])
+            guard try row.checked(1, "data_keys.version", as: Bool.self) else { throw VaultError.dataKeyNotFound(workspace: workspace, version: version) }
+            let primary = try SQLiteCoding.version(row.checked(0, "workspaces.primary_dek_version"))
             let count = try Self.usage(db, workspace: workspace, equal: version).first?.1 ?? 0
             if count > 0 || version == primary {
                 throw VaultError.dataKeyInUse(workspace: workspace, versions: [version], count: count)

@@ -30,9 +30,9 @@ extension SQLiteStore {
     /// Decodes ``workspaceColumns`` starting at column 0. A policy with neither limit set is
     /// stored as no override and reads back as nil (the two mean the same: the vault default).
     static func workspaceRecord(_ row: Row) throws -> WorkspaceRecord {
-        let id: String = row[0]
-        let age: Double? = row[4]
-        let encryptions: Int64? = row[5]
+        let id = try row.checked(0, "workspaces.id", as: String.self)
+        let age = try row.checkedOptional(4, "workspaces.max_dek_age_seconds", as: Double.self)
+        let encryptions = try row.checkedOptional(5, "workspaces.max_dek_encryptions", as: Int64.self)
         var policy: RotationPolicy?
         if age != nil || encryptions != nil {
             var maxEncryptions: UInt64?
@@ -42,16 +42,17 @@ extension SQLiteStore {
                 }
                 maxEncryptions = value
             }
-            policy = RotationPolicy(maxDataKeyAgeSeconds: age, maxEncryptionsPerDataKey: maxEncryptions)
+            policy = try SQLiteCoding.storedPolicy(
+                RotationPolicy(maxDataKeyAgeSeconds: age, maxEncryptionsPerDataKey: maxEncryptions), workspace: id)
         }
         return WorkspaceRecord(
-            id: id, createdAt: SQLiteCoding.date(micros: row[1]),
-            primaryDataKeyVersion: try SQLiteCoding.version(row[2]),
-            minimumDecryptionVersion: try SQLiteCoding.version(row[3]),
+            id: id, createdAt: SQLiteCoding.date(micros: try row.checked(1, "workspaces.created_at")),
+            primaryDataKeyVersion: try SQLiteCoding.version(row.checked(2, "workspaces.primary_dek_version")),
+            minimumDecryptionVersion: try SQLiteCoding.version(row.checked(3, "workspaces.min_dek_version")),
             rotationPolicy: policy,
-            keyGeneration: row[6],
-            deletedAt: SQLiteCoding.optionalDate(row, 7),
-            shreddedAt: SQLiteCoding.optionalDate(row, 8))
+            keyGeneration: try row.checkedOptional(6, "workspaces.key_generation"),
+            deletedAt: try SQLiteCoding.optionalDate(row, 7, "workspaces.deleted_at"),
+            shreddedAt: try SQLiteCoding.optionalDate(row, 8, "workspaces.shredded_at"))
     }
 
     /// The columns ``dataKeyRecord(_:)`` decodes, in order, from ``dataKeyTables`` (the
@@ -64,20 +65,20 @@ extension SQLiteStore {
 
     /// Decodes ``dataKeyColumns`` starting at column 0.
     static func dataKeyRecord(_ row: Row) throws -> DataKeyRecord {
-        let workspace: String = row[0]
-        let kekText: String = row[2]
+        let workspace = try row.checked(0, "data_keys.workspace_id", as: String.self)
+        let kekText = try row.checked(2, "data_keys.kek_id", as: String.self)
         guard let kekID = try? KEKIdentifier(parsing: kekText) else {
             throw VaultError.storeCorrupted("data key of workspace '\(workspace)' has a malformed KEK id")
         }
-        let count: Int64 = row[5]
+        let count = try row.checked(5, "data_keys.encryption_count", as: Int64.self)
         guard let encryptionCount = UInt64(exactly: count) else {
             throw VaultError.storeCorrupted("data key of workspace '\(workspace)' has a negative encryption count")
         }
         return DataKeyRecord(
-            workspace: workspace, version: try SQLiteCoding.version(row[1]),
-            wrapped: WrappedDataKey(kekID: kekID, ciphertext: try SQLiteCoding.bytes(row, 3)),
-            createdAt: SQLiteCoding.date(micros: row[4]), encryptionCount: encryptionCount,
-            keyGeneration: row[6])
+            workspace: workspace, version: try SQLiteCoding.version(row.checked(1, "data_keys.version")),
+            wrapped: WrappedDataKey(kekID: kekID, ciphertext: try row.checkedBytes(3, "data_keys.wrapped")),
+            createdAt: SQLiteCoding.date(micros: try row.checked(4, "data_keys.created_at")), encryptionCount: encryptionCount,
+            keyGeneration: try row.checkedOptional(6, "workspaces.key_generation"))
     }
 
     /// Counts one encryption under `request.dataKeyVersion`, inside `putSecretVersion`'s write

@@ -352,9 +352,9 @@ public final class SQLiteStore: SecretStore {
         guard let row = try Row.fetchOne(state, arguments: [ws, name]) else {
             throw VaultError.storeCorrupted("state query returned no row")
         }
-        guard row[0] as Bool else { throw VaultError.workspaceNotFound(ws) }
-        let last = try SQLiteCoding.version((row[1] as Int64?) ?? 0)
-        let current = try SQLiteCoding.version((row[2] as Int64?) ?? 0)
+        guard try row.checked(0, "workspaces.id", as: Bool.self) else { throw VaultError.workspaceNotFound(ws) }
+        let last = try SQLiteCoding.version(row.checkedOptional(1, "secrets.last_version") ?? 0)
+        let current = try SQLiteCoding.version(row.checkedOptional(2, "secret_versions.version") ?? 0)
         if expected != current {
             throw VaultError.checkAndSetConflict(workspace: ws, name: name, expected: expected, actual: current)
         }
@@ -376,13 +376,15 @@ public final class SQLiteStore: SecretStore {
     static func info(_ row: Row, workspace: String, name: String) throws -> SecretVersionInfo {
         SecretVersionInfo(
             workspace: workspace, name: name,
-            version: try SQLiteCoding.version(row[0]),
-            dataKeyVersion: try SQLiteCoding.version(row[1]),
+            version: try SQLiteCoding.version(row.checked(0, "secret_versions.version")),
+            dataKeyVersion: try SQLiteCoding.version(row.checked(1, "secret_versions.dek_version")),
             metadata: SecretMetadata(
-                kind: try SQLiteCoding.kind(row[2]), contentType: row[3],
-                labels: try SQLiteCoding.labels(json: row[4]), expiresAt: SQLiteCoding.optionalDate(row, 5)),
-            createdAt: SQLiteCoding.date(micros: row[6]),
-            deletedAt: SQLiteCoding.optionalDate(row, 7))
+                kind: try SQLiteCoding.kind(row.checked(2, "secret_versions.kind")),
+                contentType: try row.checkedOptional(3, "secret_versions.content_type"),
+                labels: try SQLiteCoding.labels(json: row.checked(4, "secret_versions.labels")),
+                expiresAt: try SQLiteCoding.optionalDate(row, 5, "secret_versions.expires_at")),
+            createdAt: SQLiteCoding.date(micros: try row.checked(6, "secret_versions.created_at")),
+            deletedAt: try SQLiteCoding.optionalDate(row, 7, "secret_versions.deleted_at"))
     }
 
     /// See ``SecretStore/secretVersion(workspace:name:version:)``.
@@ -434,13 +436,17 @@ public final class SQLiteStore: SecretStore {
                 """)
             return try Row.fetchAll(stmt, arguments: [workspace]).map { row in
                 SecretSummary(
-                    name: row[0], currentVersion: try SQLiteCoding.version(row[1]),
-                    versionCount: row[2], liveVersionCount: row[3],
+                    name: try row.checked(0, "secret_versions.name"),
+                    currentVersion: try SQLiteCoding.version(row.checked(1, "secret_versions.version")),
+                    versionCount: try row.checked(2, "secret_versions.version"),
+                    liveVersionCount: try row.checked(3, "secret_versions.deleted_at"),
                     metadata: SecretMetadata(
-                        kind: try SQLiteCoding.kind(row[4]), contentType: row[5],
-                        labels: try SQLiteCoding.labels(json: row[6]), expiresAt: SQLiteCoding.optionalDate(row, 7)),
-                    createdAt: SQLiteCoding.date(micros: row[9]),
-                    updatedAt: SQLiteCoding.date(micros: row[8]))
+                        kind: try SQLiteCoding.kind(row.checked(4, "secret_versions.kind")),
+                        contentType: try row.checkedOptional(5, "secret_versions.content_type"),
+                        labels: try SQLiteCoding.labels(json: row.checked(6, "secret_versions.labels")),
+                        expiresAt: try SQLiteCoding.optionalDate(row, 7, "secret_versions.expires_at")),
+                    createdAt: SQLiteCoding.date(micros: try row.checked(9, "secret_versions.created_at")),
+                    updatedAt: SQLiteCoding.date(micros: try row.checked(8, "secret_versions.created_at")))
             }
         }
     }
@@ -468,7 +474,7 @@ public final class SQLiteStore: SecretStore {
                 """)
             var deleted: [UInt32: Bool] = [:]
             for row in try Row.fetchAll(states, arguments: [workspace, name]) {
-                deleted[try SQLiteCoding.version(row[0])] = row[1]
+                deleted[try SQLiteCoding.version(row.checked(0, "secret_versions.version"))] = try row.checked(1, "secret_versions.deleted_at", as: Bool.self)
             }
             guard !deleted.isEmpty else { throw VaultError.secretNotFound(workspace: workspace, name: name) }
             let targets = versions.map { Array(Set($0)).sorted() } ?? deleted.keys.sorted()
