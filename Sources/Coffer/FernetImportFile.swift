@@ -66,7 +66,8 @@ public struct FernetImportFile: Sendable {
     public init(contentsOf data: [UInt8], keys: [FernetKey], ttl: Int?, now: Date) throws {
         guard !keys.isEmpty else { throw VaultError.invalidImport("no Fernet key given: pass at least one key to open the tokens with") }
         if let ttl, ttl < 0 { throw VaultError.invalidImport("the Fernet TTL must not be negative") }
-        let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        // Clamped into 0001...9999 (StoredTime): an arbitrary `now` cannot trap the conversion.
+        let nowSeconds = StoredTime.micros(now) / 1_000_000
         let ttlSeconds = ttl.map { Int64($0) }
         let notOpened = "token does not authenticate with any of the \(keys.count) key\(keys.count == 1 ? "" : "s") or is expired"
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferInput
 import Foundation
 
 /// Workspace and secret name as positional arguments.
@@ -51,10 +52,10 @@ extension CofferCommand {
 
         func validate() throws {
             guard SecretKind(rawValue: kind) != nil else {
-                throw ValidationError("unknown --kind '\(kind)'; use one of: \(SecretKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError("unknown --kind '\(TerminalText.escaped(kind))'; use one of: \(SecretKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             for l in label where !l.contains("=") || l.hasPrefix("=") {
-                throw ValidationError("--label takes key=value, got '\(l)'")
+                throw ValidationError("--label takes key=value, got '\(TerminalText.escaped(l))'")
             }
             if let expiresAt { _ = try ArgumentRanges.date(expiresAt, option: "--expires-at") }
         }

@@ -35,8 +35,15 @@ public final class SQLiteStore: SecretStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// - Throws: ``VaultError/storeUnavailable(_:)`` when the file cannot be created, opened or
     ///   locked; ``VaultError/storeCorrupted(_:)`` when it is not a Coffer database, is damaged,
-    ///   or has a schema newer than this code.
+    ///   or has a schema newer than this code; ``VaultError/invalidValue(_:)`` for options out
+    ///   of range (a busy timeout outside 0...86400 seconds, a reader count outside 1...1000).
     public init(path: String, logger: Logger, options: Options = Options()) throws {
+        guard options.busyTimeout >= 0 && options.busyTimeout <= 86_400 else {
+            throw VaultError.invalidValue("the SQLite busy timeout must be between 0 and 86400 seconds")
+        }
+        guard (1...1_000).contains(options.maximumReaderCount) else {
+            throw VaultError.invalidValue("the SQLite maximum reader count must be between 1 and 1000")
+        }
         self.path = path
         self.logger = logger
         self.readers = SQLiteReaderSet(
@@ -107,7 +114,11 @@ public final class SQLiteStore: SecretStore {
         let tables = try String.fetchAll(
             db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         let hasMigrations = tables.contains("grdb_migrations")
-        let applied = hasMigrations ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") : []
+        let applied = hasMigrations
+            ? try Row.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier").map {
+                try $0.checked(0, "grdb_migrations.identifier", as: String.self)
+            }
+            : []
         // A fresh file has no table, or only grdb_migrations if a first migration failed.
         let fresh = tables.allSatisfy { $0 == "grdb_migrations" } && applied.isEmpty
         if appID != SQLiteSchema.applicationID && !(fresh && allowFresh) {
@@ -138,6 +149,12 @@ public final class SQLiteStore: SecretStore {
             // Another process may have applied the same migration between our read and our
             // write; its tables then make ours fail. Accept if the schema is now complete.
             if try pool.read({ db in try migrator.hasCompletedMigrations(db) }) { return }
+            if let dbError = error as? DatabaseError, dbError.resultCode.primaryResultCode == .SQLITE_ERROR {
+                // A migration this file says is pending conflicts with tables it already has:
+                // the migrations table was edited or damaged (SQLite's message is not shown).
+                throw VaultError.storeCorrupted(
+                    "\(path): its schema-migrations table (grdb_migrations) does not match its tables; the database is damaged: restore it from a backup")
+            }
             throw error
         }
     }

@@ -15,12 +15,12 @@ extension SQLiteStore {
         }
 
         /// How long a statement waits for a lock held by another process before failing with
-        /// ``VaultError/storeUnavailable(_:)``. Default 5 seconds.
+        /// ``VaultError/storeUnavailable(_:)``. 0 to 86 400 seconds; default 5 seconds.
         public var busyTimeout: TimeInterval
         /// Commit durability; see ``Synchronous``. Default ``Synchronous/normal``.
         public var synchronous: Synchronous
         /// Most concurrent reader connections of the GRDB pool, and separately of the read-only
-        /// connections that serve single-version reads. Default 5.
+        /// connections that serve single-version reads. 1 to 1000; default 5.
         public var maximumReaderCount: Int
         /// Whether opening may create the database: a missing file is created (0600) and an
         /// empty file or an SQLite database without tables becomes a Coffer store. Default true.

@@ -178,6 +178,20 @@ import Testing
         Self.expectDamaged(try e.run(["workspace", "list"]), mentions: "workspaces.created_at")
     }
 
+    @Test func aDamagedMigrationsTableIsADamagedStoreWithoutSQL() throws {
+        for damage in [
+            "DROP TABLE grdb_migrations; CREATE TABLE grdb_migrations(identifier TEXT); INSERT INTO grdb_migrations VALUES ('v1'), ('v2'), ('v3'), (NULL)",
+            "DELETE FROM grdb_migrations WHERE identifier = 'v3'",
+            "DELETE FROM grdb_migrations",
+        ] {
+            let e = try Env().initialised()
+            try Self.damage(e, damage)
+            let r = try e.run(["list"], ["acme"])
+            Self.expectDamaged(r, mentions: "grdb_migrations")
+            #expect(!r.stderr.contains("SELECT") && !r.stderr.contains("sql:"), "no SQL in the message: \(r.stderr)")
+        }
+    }
+
     @Test func storedIntegersOutOfRangeNeverCrashAReader() throws {
         let e = try Env().initialised(workspaces: ["acme", "globex"])
         #expect(try e.run(["put"], ["acme", "tok"], stdin: Data("v".utf8)).status == 0)

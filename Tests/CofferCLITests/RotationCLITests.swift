@@ -94,7 +94,10 @@ import Testing
         for i in 1...3 { #expect(try e.run(["put"], ["acme", "s"], stdin: Data("v\(i)".utf8)).status == 0) }
         let ws = try #require((try Self.status(e, ["acme"])["workspaces"] as? [[String: Any]])?.first)
         #expect(ws["primaryDataKeyVersion"] as? Int == 2)
-        #expect(try e.run(["policy"], ["acme", "--max-encryptions", "0"]).status == 65)
+        // Out of range on the command line: a usage error naming the range (issue 10).
+        let zero = try e.run(["policy"], ["acme", "--max-encryptions", "0"])
+        #expect(zero.status == 64)
+        #expect(zero.stderr.contains("between 1 and 4294967296"))
         let cleared = try e.run(["policy"], ["acme", "--clear"])
         #expect(cleared.stdoutText.contains("max-encryptions 1073741824 (vault default)"))
     }
