@@ -29,6 +29,22 @@ struct PostgresStoredRangeTests {
         }
     }
 
+    @Test("a column altered to another type is a damaged store naming the column, not a crash")
+    func columnOfAnotherType() async throws {
+        try await Fixture.with { f in
+            try await f.vault.createWorkspace("acme")
+            _ = try await f.maintenanceSQL(["ALTER TABLE {S}.workspaces ALTER COLUMN created_at TYPE text"])
+            let vault = f.freshVault()
+            do {
+                _ = try await vault.status(workspace: "acme")
+                Issue.record("status read a damaged row")
+            } catch let error as VaultError {
+                guard case .storeCorrupted(let message) = error else { Issue.record("unexpected \(error)"); return }
+                #expect(message.contains("created_at"))
+            }
+        }
+    }
+
     @Test("times outside 0001...9999 read as the nearest end of the range")
     func timesOutOfRange() async throws {
         try await Fixture.with { f in
