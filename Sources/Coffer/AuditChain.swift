@@ -19,7 +19,8 @@ enum AuditChain {
     static let headDomain = "coffer/audit-head/v1"
     static let checkpointDomain = "coffer/audit-checkpoint/v1"
 
-    /// Microseconds since the epoch, rounded the way the stores round.
+    /// Microseconds since the epoch, rounded the way the stores round; clamped to the `Int64`
+    /// range, so a damaged stored time never traps (its MAC just does not verify).
     static func micros(_ date: Date) -> Int64 {
         StoredTime.micros(date)
     }

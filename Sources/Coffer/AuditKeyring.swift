@@ -49,12 +49,15 @@ final class AuditKeyring: Sendable {
         return (newest.version, try await key(version: newest.version, in: records))
     }
 
-    /// Audit key `version`, unwrapped once.
-    func key(version: UInt32, _ store: any LifecycleSecretStore) async throws -> KeyedHash? {
-        if let key = state.withLock({ $0[version] }) { return key }
-        let records = try await store.auditKeys()
-        guard records.contains(where: { $0.version == version }) else { return nil }
-        return try await key(version: version, in: records)
+    /// Audit key `version` if it is already unwrapped (no store access).
+    func cachedKey(version: UInt32) -> KeyedHash? {
+        state.withLock { $0[version] }
+    }
+
+    /// The key of `record`, unwrapped once.
+    @discardableResult
+    func key(for record: AuditKeyRecord) async throws -> KeyedHash {
+        try await key(version: record.version, in: [record])
     }
 
     private func key(version: UInt32, in records: [AuditKeyRecord]) async throws -> KeyedHash {

@@ -92,6 +92,18 @@ public protocol LifecycleSecretStore: RotatingSecretStore {
     /// The current head (``AuditChainHead/genesis`` before the first append).
     func auditHead() async throws -> AuditChainHead
 
+    /// Reads the whole audit log from one consistent snapshot (SQLite: one read transaction;
+    /// PostgreSQL: one `REPEATABLE READ READ ONLY` transaction), so that concurrent appends and
+    /// purges never show a head that does not match the records: calls `state` once with the
+    /// head, checkpoint and audit keys, then `records` with the records after the checkpoint
+    /// (all of them, any workspace), ascending, in pages of at most `pageSize`, until a closure
+    /// returns false or the records end. On a retried transaction `state` is called again.
+    /// - Throws: ``AuditRowDamage`` for a row that does not decode, after `records` got every
+    ///   record before it; the store's errors.
+    func readAuditSnapshot(
+        pageSize: Int, state: (AuditSnapshot) throws -> Bool, records: ([AuditRecord]) throws -> Bool
+    ) async throws
+
     /// The retention checkpoint, or nil when no record was ever purged.
     func auditCheckpoint() async throws -> AuditCheckpoint?
 

@@ -16,20 +16,36 @@ extension PostgresStore {
 
     /// See ``LifecycleSecretStore/auditKeys()``. Application role.
     public func auditKeys() async throws -> [AuditKeyRecord] {
-        let t = tables
-        return try await transaction(.application, .storeWide, operation: "reading audit keys") { connection in
-            try await connection.query("""
-                SELECT version, kek_id, wrapped, created_at FROM \(unescaped: t.auditKeys) ORDER BY version
-                """, logger: logger).collect().map { row in
-                let (version, kekText, wrapped, created) = try row.decode((Int64, String, ByteBuffer, Int64).self)
-                guard let kekID = try? KEKIdentifier(parsing: kekText) else {
-                    throw VaultError.storeCorrupted("audit key version \(version) has a malformed KEK id")
-                }
-                return AuditKeyRecord(
-                    version: try PostgresCoding.version(version),
-                    wrapped: WrappedDataKey(kekID: kekID, ciphertext: PostgresCoding.bytes(wrapped)),
-                    createdAt: PostgresCoding.date(micros: created))
+        try await Self.storeErrors {
+            try await transaction(.application, .storeWide, operation: "reading audit keys") { connection in
+                try await self.auditKeys(connection)
             }
+        }
+    }
+
+    private func auditKeys(_ connection: PostgresConnection) async throws -> [AuditKeyRecord] {
+        try await connection.query("""
+            SELECT version, kek_id, wrapped, created_at FROM \(unescaped: tables.auditKeys) ORDER BY version
+            """, logger: logger).collect().map { row in
+            let first = PostgresCheckedRow(row) { AuditRowDamage(.key(nil), column: $0) }
+            let version = try first.decode(0, "version", as: Int64.self, PostgresCoding.version)
+            let r = PostgresCheckedRow(row) { AuditRowDamage(.key(version), column: $0) }
+            return AuditKeyRecord(
+                version: version,
+                wrapped: WrappedDataKey(
+                    kekID: try r.decode(1, "kek_id", as: String.self) { try KEKIdentifier(parsing: $0) },
+                    ciphertext: try r.decode(2, "wrapped", as: ByteBuffer.self, PostgresCoding.bytes)),
+                createdAt: try r.decode(3, "created_at", as: Int64.self, PostgresCoding.date))
+        }
+    }
+
+    /// `body`, with a damaged audit row reported as ``VaultError/storeCorrupted(_:)`` (reads
+    /// other than ``readAuditSnapshot(pageSize:state:records:)``).
+    static func storeErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let damage as AuditRowDamage {
+            throw damage.storeError
         }
     }
 
@@ -64,41 +80,49 @@ extension PostgresStore {
 
     static let auditColumns = "sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac"
 
-    /// Decodes ``auditColumns``.
+    /// Decodes ``auditColumns``, checking every column.
+    /// - Throws: ``AuditRowDamage`` naming the record.
     static func auditRecord(_ row: PostgresRow) throws -> AuditRecord {
-        let cells = Array(row)
-        guard cells.count == 11 else { throw VaultError.storeCorrupted("audit record row has \(cells.count) columns, not 11") }
-        let sequence = try cells[0].decode(Int64.self)
-        let time = try cells[1].decode(Int64.self)
-        let actor = try cells[2].decode(String.self)
-        let actionText = try cells[3].decode(String.self)
-        let outcomeText = try cells[4].decode(String.self)
-        let workspace = try cells[5].decode(String?.self)
-        let name = try cells[6].decode(String?.self)
-        let version = try cells[7].decode(Int64?.self)
-        let detail = try cells[8].decode(String?.self)
-        let keyVersion = try cells[9].decode(Int64.self)
-        let mac = try cells[10].decode(ByteBuffer.self)
-        guard let action = AuditAction(rawValue: actionText) else {
-            throw VaultError.storeCorrupted("audit record \(sequence) has an unknown action (written by a newer Coffer?)")
+        let first = PostgresCheckedRow(row) { AuditRowDamage(.record(nil), column: $0) }
+        let sequence = try first.decode(0, "sequence", as: Int64.self) { try PostgresCoding.count($0, what: "audit sequence") }
+        let r = PostgresCheckedRow(row) { AuditRowDamage(.record(sequence), column: $0) }
+        guard r.cells.count == 11 else { throw AuditRowDamage(.record(sequence), column: "count") }
+        let action = try r.decode(3, "action", as: String.self) { text in
+            guard let action = AuditAction(rawValue: text) else { throw VaultError.storeCorrupted("unknown action") }
+            return action
         }
-        guard let outcome = AuditOutcome(rawValue: outcomeText) else {
-            throw VaultError.storeCorrupted("audit record \(sequence) has an unknown outcome (written by a newer Coffer?)")
+        let outcome = try r.decode(4, "outcome", as: String.self) { text in
+            guard let outcome = AuditOutcome(rawValue: text) else { throw VaultError.storeCorrupted("unknown outcome") }
+            return outcome
         }
         return AuditRecord(
-            sequence: try PostgresCoding.count(sequence, what: "audit sequence"),
+            sequence: sequence,
             event: AuditEvent(
-                time: PostgresCoding.date(micros: time), actor: actor, action: action, outcome: outcome,
-                workspace: workspace, name: name, version: try version.map(PostgresCoding.version), detail: detail),
-            keyVersion: try PostgresCoding.version(keyVersion),
-            mac: PostgresCoding.bytes(mac))
+                time: try r.decode(1, "time", as: Int64.self, PostgresCoding.date), actor: try r.decode(2, "actor"),
+                action: action, outcome: outcome, workspace: try r.decode(5, "workspace"), name: try r.decode(6, "name"),
+                version: try r.decode(7, "version", as: Int64?.self) { try $0.map(PostgresCoding.version) },
+                detail: try r.decode(8, "detail")),
+            keyVersion: try r.decode(9, "key_version", as: Int64.self, PostgresCoding.version),
+            mac: try r.decode(10, "mac", as: ByteBuffer.self, PostgresCoding.bytes))
     }
 
     static func chainHead(_ row: PostgresRow) throws -> AuditChainHead {
-        let (sequence, mac, keyVersion, seal) = try row.decode((Int64, ByteBuffer, Int64, ByteBuffer).self)
+        let r = PostgresCheckedRow(row) { AuditRowDamage(.head, column: $0) }
         return AuditChainHead(
-            sequence: try PostgresCoding.count(sequence, what: "audit head sequence"), mac: PostgresCoding.bytes(mac),
-            keyVersion: try PostgresCoding.version(keyVersion), seal: PostgresCoding.bytes(seal))
+            sequence: try r.decode(0, "sequence", as: Int64.self) { try PostgresCoding.count($0, what: "audit head sequence") },
+            mac: try r.decode(1, "mac", as: ByteBuffer.self, PostgresCoding.bytes),
+            keyVersion: try r.decode(2, "key_version", as: Int64.self, PostgresCoding.version),
+            seal: try r.decode(3, "seal", as: ByteBuffer.self, PostgresCoding.bytes))
+    }
+
+    static func checkpoint(_ row: PostgresRow) throws -> AuditCheckpoint {
+        let r = PostgresCheckedRow(row) { AuditRowDamage(.checkpoint, column: $0) }
+        return AuditCheckpoint(
+            sequence: try r.decode(0, "sequence", as: Int64.self) { try PostgresCoding.count($0, what: "audit checkpoint sequence") },
+            mac: try r.decode(1, "mac", as: ByteBuffer.self, PostgresCoding.bytes),
+            createdAt: try r.decode(2, "created_at", as: Int64.self, PostgresCoding.date),
+            keyVersion: try r.decode(3, "key_version", as: Int64.self, PostgresCoding.version),
+            seal: try r.decode(4, "seal", as: ByteBuffer.self, PostgresCoding.bytes))
     }
 
     /// See ``LifecycleSecretStore/appendAudit(count:chain:)``. Application role.
@@ -121,7 +145,7 @@ extension PostgresStore {
             guard let headRow = heads.first else {
                 throw VaultError.storeCorrupted("the audit head row is missing")
             }
-            let head = try Self.chainHead(headRow)
+            let head = try await Self.storeErrors { try Self.chainHead(headRow) }
             let (records, newHead) = try chain(head)
             guard records.count == count,
                   records.enumerated().allSatisfy({ $0.element.sequence == head.sequence + UInt64($0.offset) + 1 }),
@@ -174,27 +198,68 @@ extension PostgresStore {
 
     /// See ``LifecycleSecretStore/auditHead()``. Application role.
     public func auditHead() async throws -> AuditChainHead {
-        let t = tables
-        return try await transaction(.application, .storeWide, operation: "reading the audit head") { connection in
-            let rows = try await connection.query(
-                "SELECT sequence, mac, key_version, seal FROM \(unescaped: t.auditHead) WHERE id", logger: logger
-            ).collect()
-            return try rows.first.map(Self.chainHead) ?? .genesis
+        try await Self.storeErrors {
+            try await transaction(.application, .storeWide, operation: "reading the audit head") { connection in
+                try await self.storedAuditHead(connection) ?? .genesis
+            }
         }
+    }
+
+    private func storedAuditHead(_ connection: PostgresConnection) async throws -> AuditChainHead? {
+        try await connection.query(
+            "SELECT sequence, mac, key_version, seal FROM \(unescaped: tables.auditHead) WHERE id", logger: logger
+        ).collect().first.map(Self.chainHead)
     }
 
     /// See ``LifecycleSecretStore/auditCheckpoint()``. Application role.
     public func auditCheckpoint() async throws -> AuditCheckpoint? {
+        try await Self.storeErrors {
+            try await transaction(.application, .storeWide, operation: "reading the audit checkpoint") { connection in
+                try await self.auditCheckpoint(connection)
+            }
+        }
+    }
+
+    private func auditCheckpoint(_ connection: PostgresConnection) async throws -> AuditCheckpoint? {
+        try await connection.query("""
+            SELECT sequence, mac, created_at, key_version, seal FROM \(unescaped: tables.auditCheckpoint) WHERE id
+            """, logger: logger).collect().first.map(Self.checkpoint)
+    }
+
+    /// See ``LifecycleSecretStore/readAuditSnapshot(pageSize:state:records:)``. Application
+    /// role; one `REPEATABLE READ READ ONLY` transaction, so every statement sees the snapshot
+    /// its first one took.
+    public func readAuditSnapshot(
+        pageSize: Int, state: (AuditSnapshot) throws -> Bool, records: ([AuditRecord]) throws -> Bool
+    ) async throws {
+        let limit = Int64(max(1, pageSize))
         let t = tables
-        return try await transaction(.application, .storeWide, operation: "reading the audit checkpoint") { connection in
-            try await connection.query("""
-                SELECT sequence, mac, created_at, key_version, seal FROM \(unescaped: t.auditCheckpoint) WHERE id
-                """, logger: logger).collect().first.map { row in
-                let (sequence, mac, created, keyVersion, seal) = try row.decode((Int64, ByteBuffer, Int64, Int64, ByteBuffer).self)
-                return AuditCheckpoint(
-                    sequence: try PostgresCoding.count(sequence, what: "audit checkpoint sequence"), mac: PostgresCoding.bytes(mac),
-                    createdAt: PostgresCoding.date(micros: created), keyVersion: try PostgresCoding.version(keyVersion),
-                    seal: PostgresCoding.bytes(seal))
+        try await transaction(.application, .storeWide, operation: "reading the audit log") { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            let checkpoint = try await self.auditCheckpoint(connection)
+            let snapshot = AuditSnapshot(
+                head: try await self.storedAuditHead(connection), checkpoint: checkpoint, keys: try await self.auditKeys(connection))
+            guard try state(snapshot) else { return }
+            var after = Int64(clamping: checkpoint?.sequence ?? 0)
+            while true {
+                let rows = try await connection.query("""
+                    SELECT \(unescaped: Self.auditColumns) FROM \(unescaped: t.auditLog)
+                    WHERE sequence > \(after) ORDER BY sequence LIMIT \(limit)
+                    """, logger: logger).collect()
+                if rows.isEmpty { return }
+                var page: [AuditRecord] = []
+                page.reserveCapacity(rows.count)
+                for row in rows {
+                    do {
+                        page.append(try Self.auditRecord(row))
+                    } catch {
+                        // Hand over what precedes the damaged row, so the first break is named.
+                        if !page.isEmpty { _ = try records(page) }
+                        throw error
+                    }
+                }
+                guard try records(page) else { return }
+                after = Int64(clamping: page[page.count - 1].sequence)
             }
         }
     }
@@ -206,14 +271,16 @@ extension PostgresStore {
         let after = Int64(clamping: query.afterSequence)
         let since = query.since.map(PostgresCoding.micros)
         let workspace = query.workspace
-        return try await transaction(.application, .storeWide, operation: "reading audit records") { connection in
-            try await connection.query("""
-                SELECT \(unescaped: Self.auditColumns) FROM \(unescaped: t.auditLog)
-                WHERE sequence > \(after)
-                  AND (\(workspace)::text IS NULL OR workspace = \(workspace)::text COLLATE "C")
-                  AND (\(since)::bigint IS NULL OR time >= \(since)::bigint)
-                ORDER BY sequence LIMIT \(Int64(query.limit))
-                """, logger: logger).collect().map(Self.auditRecord)
+        return try await Self.storeErrors {
+            try await transaction(.application, .storeWide, operation: "reading audit records") { connection in
+                try await connection.query("""
+                    SELECT \(unescaped: Self.auditColumns) FROM \(unescaped: t.auditLog)
+                    WHERE sequence > \(after)
+                      AND (\(workspace)::text IS NULL OR workspace = \(workspace)::text COLLATE "C")
+                      AND (\(since)::bigint IS NULL OR time >= \(since)::bigint)
+                    ORDER BY sequence LIMIT \(Int64(query.limit))
+                    """, logger: logger).collect().map(Self.auditRecord)
+            }
         }
     }
 

@@ -12,18 +12,31 @@ extension SQLiteStore {
 
     /// See ``LifecycleSecretStore/auditKeys()``.
     public func auditKeys() async throws -> [AuditKeyRecord] {
-        try read { db in
-            let stmt = try db.cachedStatement(sql: "SELECT version, kek_id, wrapped, created_at FROM audit_keys ORDER BY version")
-            return try Row.fetchAll(stmt).map { row in
-                let text: String = row[1]
-                guard let kekID = try? KEKIdentifier(parsing: text) else {
-                    throw VaultError.storeCorrupted("an audit key has a malformed KEK id")
-                }
-                return AuditKeyRecord(
-                    version: try SQLiteCoding.version(row[0]),
-                    wrapped: WrappedDataKey(kekID: kekID, ciphertext: try SQLiteCoding.bytes(row, 2)),
-                    createdAt: SQLiteCoding.date(micros: row[3]))
-            }
+        try Self.storeErrors { try read { db in try Self.auditKeys(db) } }
+    }
+
+    private static func auditKeys(_ db: Database) throws -> [AuditKeyRecord] {
+        let stmt = try db.cachedStatement(sql: "SELECT version, kek_id, wrapped, created_at FROM audit_keys ORDER BY version")
+        return try Row.fetchAll(stmt).map { row in
+            let first = SQLiteCheckedRow(row: row) { AuditRowDamage(.key(nil), column: $0) }
+            let version = try first.checked(try first.integer(0, "version"), "version", SQLiteCoding.version)
+            let r = SQLiteCheckedRow(row: row) { AuditRowDamage(.key(version), column: $0) }
+            return AuditKeyRecord(
+                version: version,
+                wrapped: WrappedDataKey(
+                    kekID: try r.checked(try r.text(1, "kek_id"), "kek_id") { try KEKIdentifier(parsing: $0) },
+                    ciphertext: try r.blob(2, "wrapped")),
+                createdAt: SQLiteCoding.date(micros: try r.integer(3, "created_at")))
+        }
+    }
+
+    /// `body`, with a damaged audit row reported as ``VaultError/storeCorrupted(_:)`` (reads
+    /// other than ``readAuditSnapshot(pageSize:state:records:)``).
+    static func storeErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let damage as AuditRowDamage {
+            throw damage.storeError
         }
     }
 
@@ -104,11 +117,18 @@ extension SQLiteStore {
 
     /// The stored head, or genesis.
     private static func auditHead(_ db: Database) throws -> AuditChainHead {
+        try storeErrors { try storedAuditHead(db) } ?? .genesis
+    }
+
+    /// The stored head; nil when there is no head row.
+    private static func storedAuditHead(_ db: Database) throws -> AuditChainHead? {
         let stmt = try db.cachedStatement(sql: "SELECT sequence, mac, key_version, seal FROM audit_head WHERE id = 1")
-        guard let row = try Row.fetchOne(stmt) else { return .genesis }
+        guard let row = try Row.fetchOne(stmt) else { return nil }
+        let r = SQLiteCheckedRow(row: row) { AuditRowDamage(.head, column: $0) }
         return AuditChainHead(
-            sequence: try SQLiteCoding.sequence(row[0]), mac: try SQLiteCoding.bytes(row, 1),
-            keyVersion: try SQLiteCoding.version(row[2]), seal: try SQLiteCoding.bytes(row, 3))
+            sequence: try r.checked(try r.integer(0, "sequence"), "sequence", SQLiteCoding.sequence), mac: try r.blob(1, "mac"),
+            keyVersion: try r.checked(try r.integer(2, "key_version"), "key_version", SQLiteCoding.version),
+            seal: try r.blob(3, "seal"))
     }
 
     /// See ``LifecycleSecretStore/auditHead()``.
@@ -118,18 +138,58 @@ extension SQLiteStore {
 
     /// See ``LifecycleSecretStore/auditCheckpoint()``.
     public func auditCheckpoint() async throws -> AuditCheckpoint? {
-        try read { db in
+        try Self.storeErrors { try read { db in try Self.auditCheckpoint(db) } }
+    }
+
+    private static func auditCheckpoint(_ db: Database) throws -> AuditCheckpoint? {
+        let stmt = try db.cachedStatement(sql: """
+            SELECT sequence, mac, created_at, key_version, seal FROM audit_checkpoint WHERE id = 1
+            """)
+        return try Row.fetchOne(stmt).map { row in
+            let r = SQLiteCheckedRow(row: row) { AuditRowDamage(.checkpoint, column: $0) }
+            return AuditCheckpoint(
+                sequence: try r.checked(try r.integer(0, "sequence"), "sequence", SQLiteCoding.sequence), mac: try r.blob(1, "mac"),
+                createdAt: SQLiteCoding.date(micros: try r.integer(2, "created_at")),
+                keyVersion: try r.checked(try r.integer(3, "key_version"), "key_version", SQLiteCoding.version),
+                seal: try r.blob(4, "seal"))
+        }
+    }
+
+    /// See ``LifecycleSecretStore/readAuditSnapshot(pageSize:state:records:)``: one read
+    /// transaction, so one WAL snapshot, for every statement.
+    public func readAuditSnapshot(
+        pageSize: Int, state: (AuditSnapshot) throws -> Bool, records: ([AuditRecord]) throws -> Bool
+    ) async throws {
+        let limit = max(1, pageSize)
+        try snapshotRead { db in
+            let checkpoint = try Self.auditCheckpoint(db)
+            let snapshot = AuditSnapshot(head: try Self.storedAuditHead(db), checkpoint: checkpoint, keys: try Self.auditKeys(db))
+            guard try state(snapshot) else { return }
             let stmt = try db.cachedStatement(sql: """
-                SELECT sequence, mac, created_at, key_version, seal FROM audit_checkpoint WHERE id = 1
+                SELECT \(Self.auditColumns) FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?
                 """)
-            return try Row.fetchOne(stmt).map { row in
-                AuditCheckpoint(
-                    sequence: try SQLiteCoding.sequence(row[0]), mac: try SQLiteCoding.bytes(row, 1),
-                    createdAt: SQLiteCoding.date(micros: row[2]), keyVersion: try SQLiteCoding.version(row[3]),
-                    seal: try SQLiteCoding.bytes(row, 4))
+            var after = try SQLiteCoding.sequenceValue(checkpoint?.sequence ?? 0)
+            while true {
+                let rows = try Row.fetchAll(stmt, arguments: [after, limit])
+                if rows.isEmpty { return }
+                var page: [AuditRecord] = []
+                page.reserveCapacity(rows.count)
+                for row in rows {
+                    do {
+                        page.append(try Self.auditRecord(row))
+                    } catch {
+                        // Hand over what precedes the damaged row, so the first break is named.
+                        if !page.isEmpty { _ = try records(page) }
+                        throw error
+                    }
+                }
+                guard try records(page) else { return }
+                after = try SQLiteCoding.sequenceValue(page[page.count - 1].sequence)
             }
         }
     }
+
+    static let auditColumns = "sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac"
 
     /// See ``LifecycleSecretStore/auditRecords(_:)``. The workspace filter walks the index
     /// `audit_log_workspace(workspace, sequence)`; otherwise the primary key.
@@ -139,32 +199,41 @@ extension SQLiteStore {
         if query.workspace != nil { conditions.append("workspace = ?2") }
         if query.since != nil { conditions.append("time >= ?3") }
         let sql = """
-            SELECT sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac
+            SELECT \(Self.auditColumns)
             FROM audit_log WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence LIMIT ?4
             """
         let after = try SQLiteCoding.sequenceValue(query.afterSequence)
         let arguments: StatementArguments = [after, query.workspace, query.since.map(SQLiteCoding.micros), query.limit]
-        return try read { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Self.auditRecord)
+        return try Self.storeErrors {
+            try read { db in
+                try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Self.auditRecord)
+            }
         }
     }
 
-    /// Decodes one `audit_log` row (columns in table order).
+    /// Decodes one `audit_log` row (``auditColumns``), checking every column.
+    /// - Throws: ``AuditRowDamage`` naming the record.
     private static func auditRecord(_ row: Row) throws -> AuditRecord {
-        let sequence = try SQLiteCoding.sequence(row[0])
-        let actionText: String = row[3]
-        let outcomeText: String = row[4]
-        guard let action = AuditAction(rawValue: actionText), let outcome = AuditOutcome(rawValue: outcomeText) else {
-            throw VaultError.storeCorrupted("audit record \(sequence) has an unknown action or outcome")
+        let first = SQLiteCheckedRow(row: row) { AuditRowDamage(.record(nil), column: $0) }
+        let sequence = try first.checked(try first.integer(0, "sequence"), "sequence", SQLiteCoding.sequence)
+        let r = SQLiteCheckedRow(row: row) { AuditRowDamage(.record(sequence), column: $0) }
+        let action = try r.checked(try r.text(3, "action"), "action") { text in
+            guard let action = AuditAction(rawValue: text) else { throw VaultError.storeCorrupted("unknown action") }
+            return action
         }
-        let version: Int64? = row[7]
+        let outcome = try r.checked(try r.text(4, "outcome"), "outcome") { text in
+            guard let outcome = AuditOutcome(rawValue: text) else { throw VaultError.storeCorrupted("unknown outcome") }
+            return outcome
+        }
+        let version = try r.checked(try r.optionalInteger(7, "version"), "version") { try $0.map(SQLiteCoding.version) }
         return AuditRecord(
             sequence: sequence,
             event: AuditEvent(
-                time: SQLiteCoding.date(micros: row[1]), actor: row[2], action: action, outcome: outcome,
-                workspace: row[5], name: row[6], version: try version.map(SQLiteCoding.version), detail: row[8]),
-            keyVersion: try SQLiteCoding.version(row[9]),
-            mac: try SQLiteCoding.bytes(row, 10))
+                time: SQLiteCoding.date(micros: try r.integer(1, "time")), actor: try r.text(2, "actor"), action: action,
+                outcome: outcome, workspace: try r.optionalText(5, "workspace"), name: try r.optionalText(6, "name"),
+                version: version, detail: try r.optionalText(8, "detail")),
+            keyVersion: try r.checked(try r.integer(9, "key_version"), "key_version", SQLiteCoding.version),
+            mac: try r.blob(10, "mac"))
     }
 
     /// See ``LifecycleSecretStore/lastAuditSequence(before:)``.

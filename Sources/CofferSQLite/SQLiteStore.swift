@@ -187,6 +187,16 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
+    /// Runs several statements in one read transaction, so they all see one WAL snapshot
+    /// (writers of every process keep committing meanwhile).
+    func snapshotRead<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.write(body)

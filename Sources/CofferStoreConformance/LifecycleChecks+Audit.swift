@@ -153,6 +153,44 @@ extension StoreConformance {
             #expect(try await store.lastAuditSequence(before: t(30.001)) == 3)
             #expect(try await store.lastAuditSequence(before: t(1_000)) == 4)
         },
+        LifecycleCheck("readAuditSnapshot gives the state once, then every record after the checkpoint in pages, and stops when asked") { store in
+            typealias F = ConformanceFixtures
+            typealias L = LifecycleFixtures
+            /// (states seen, sequences of each page) of one snapshot read.
+            func read(pageSize: Int, stopAfterPages: Int = .max) async throws -> ([AuditSnapshot], [[UInt64]]) {
+                var states: [AuditSnapshot] = []
+                var pages: [[UInt64]] = []
+                try await store.readAuditSnapshot(pageSize: pageSize) { state in
+                    states.append(state)
+                    return true
+                } records: { page in
+                    pages.append(page.map(\.sequence))
+                    return pages.count < stopAfterPages
+                }
+                return (states, pages)
+            }
+            let (empty, none) = try await read(pageSize: 2)
+            #expect(empty.count == 1)
+            #expect(empty.first?.head == nil || empty.first?.head == .genesis, "no head row, or the genesis row")
+            #expect(empty.first?.checkpoint == nil && empty.first?.keys.isEmpty == true)
+            #expect(none.isEmpty)
+
+            #expect(try await store.insertAuditKey(L.auditKeyRecord(version: 1)))
+            let head = try await L.append(store, (1...5).map { L.event("e\($0)", seconds: Double($0)) })
+            let (states, pages) = try await read(pageSize: 2)
+            #expect(states.map(\.head) == [head])
+            #expect(states.first?.keys.map(\.version) == [1])
+            #expect(pages == [[1, 2], [3, 4], [5]])
+            #expect(try await read(pageSize: 2, stopAfterPages: 1).1 == [[1, 2]])
+
+            let records = try await store.auditRecords(AuditQuery())
+            let checkpoint = AuditCheckpoint(
+                sequence: 3, mac: records[2].mac, createdAt: F.epoch.addingTimeInterval(100), keyVersion: 1, seal: Array("seal".utf8))
+            #expect(try await store.purgeAudit(through: checkpoint) == 3)
+            let (after, rest) = try await read(pageSize: 10)
+            #expect(after.first?.checkpoint?.sequence == 3 && after.first?.checkpoint?.seal == checkpoint.seal)
+            #expect(rest == [[4, 5]])
+        },
         LifecycleCheck("purgeAudit deletes through the checkpoint and stores it; older or equal checkpoints change nothing") { store in
             typealias F = ConformanceFixtures
             typealias L = LifecycleFixtures

@@ -96,6 +96,11 @@ extension ForwardingLifecycleStore {
     }
     func auditHead() async throws -> AuditChainHead { try await base.auditHead() }
     func auditCheckpoint() async throws -> AuditCheckpoint? { try await base.auditCheckpoint() }
+    func readAuditSnapshot(
+        pageSize: Int, state: (AuditSnapshot) throws -> Bool, records: ([AuditRecord]) throws -> Bool
+    ) async throws {
+        try await base.readAuditSnapshot(pageSize: pageSize, state: state, records: records)
+    }
     func auditRecords(_ query: AuditQuery) async throws -> [AuditRecord] { try await base.auditRecords(query) }
     func lastAuditSequence(before cutoff: Date) async throws -> UInt64? { try await base.lastAuditSequence(before: cutoff) }
     func purgeAudit(through checkpoint: AuditCheckpoint) async throws -> Int { try await base.purgeAudit(through: checkpoint) }

@@ -1,0 +1,242 @@
+import Coffer
+import CofferCrypto
+import CofferSQLite
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+import Testing
+
+/// The audit log's integrity promises on SQLite beyond single-record tampering: verification
+/// under concurrent writers, an emptied or cut log, damaged rows, and failures a wrong KEK
+/// keeps out of the chain.
+@Suite("Audit log integrity")
+struct AuditIntegrityTests {
+    // MARK: Consistent snapshot
+
+    @Test("verify while other store instances keep writing raises no false alarm")
+    func verifyUnderConcurrentWriters() async throws {
+        let f = try VaultFixture()
+        try await f.vault.createWorkspace("acme")
+        func vault() throws -> Vault {
+            Vault(store: try SQLiteStore(path: f.databasePath, logger: VaultFixture.logger), kek: f.kek,
+                  configuration: f.configuration, logger: VaultFixture.logger)
+        }
+        let writers = try (0..<3).map { _ in try vault() }
+        let verifier = try vault()
+        final class Shared: Sendable {
+            let done = Atomic(false)
+            let writes = Atomic(0)
+            let alarms = Mutex<[String]>([])
+            let heads = Mutex<Set<UInt64>>([])
+        }
+        let shared = Shared()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (w, writer) in writers.enumerated() {
+                group.addTask {
+                    let acme = try writer.workspace("acme")
+                    var i = 0
+                    while !shared.done.load(ordering: .relaxed) {
+                        try await acme.put("k\(w)", value: bytes("v\(i)"))
+                        if i % 4 == 0 { try await acme.delete("k\(w)", version: UInt32(i + 1)) }
+                        i += 1
+                        shared.writes.add(1, ordering: .relaxed)
+                        // SQLite calls never suspend: let the verifier and the other writers run.
+                        await Task.yield()
+                    }
+                }
+            }
+            group.addTask {
+                defer { shared.done.store(true, ordering: .relaxed) }
+                var seen = 0
+                for _ in 0..<40 {
+                    // Each round starts after more writes (other tasks must get to run).
+                    while shared.writes.load(ordering: .relaxed) <= seen { try await Task.sleep(for: .milliseconds(1)) }
+                    seen = shared.writes.load(ordering: .relaxed)
+                    let result = try await verifier.verifyAudit()
+                    shared.heads.withLock { _ = $0.insert(result.head.sequence) }
+                    if let broken = result.firstBroken { shared.alarms.withLock { $0.append(broken.reason) } }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(shared.alarms.withLock { $0 } == [], "false alarms on a healthy store")
+        #expect(shared.heads.withLock { $0.count } > 10, "the writers must append while verification runs")
+        #expect(try await f.freshVault().verifyAudit().intact)
+    }
+
+    // MARK: Emptied or cut log
+
+    enum Cut: String, CaseIterable, CustomStringConvertible {
+        /// Every record and the head: the audit key remains.
+        case everythingButKeys
+        /// After a retention purge, every kept record and the head: the checkpoint remains.
+        case everythingButCheckpoint
+        /// The head alone.
+        case head
+        /// The head and the newest records.
+        case headAndTail
+        var description: String { rawValue }
+    }
+
+    @Test("an emptied or cut log is detected wherever the store shows records existed", arguments: Cut.allCases)
+    func emptiedLog(_ cut: Cut) async throws {
+        let f = try await AuditTests.populated()
+        var purged = 0
+        if cut == .everythingButCheckpoint {
+            f.clock.advance(by: 400 * 86_400)
+            purged = try await f.vault.purge().auditRecordsPurged
+            #expect(purged > 0)
+            try #require(try await f.vault.auditRecords().isEmpty == false)
+        }
+        try await f.database().write { db in
+            switch cut {
+            case .everythingButKeys, .everythingButCheckpoint:
+                try db.execute(sql: "DELETE FROM audit_log; DELETE FROM audit_head")
+            case .head:
+                try db.execute(sql: "DELETE FROM audit_head")
+            case .headAndTail:
+                try db.execute(sql: "DELETE FROM audit_head; DELETE FROM audit_log WHERE sequence > 5")
+            }
+        }
+        let result = try await f.freshVault().verifyAudit()
+        #expect(!result.intact, "\(cut)")
+        switch cut {
+        case .everythingButKeys: #expect(result.firstBroken?.sequence == 1)
+        case .everythingButCheckpoint: #expect(result.firstBroken?.sequence == UInt64(purged + 1))
+        case .head, .headAndTail: #expect(result.firstBroken?.sequence == 0)
+        }
+    }
+
+    @Test("a log that was never written verifies, also beside data written with auditing off")
+    func neverWrittenIsIntact() async throws {
+        let f = try VaultFixture { $0.audit.enabled = false }
+        #expect(try await f.vault.verifyAudit().intact)
+        try await f.vault.createWorkspace("acme")
+        try await f.vault.workspace("acme").put("k", value: bytes("v"))
+        let result = try await f.vault.verifyAudit()
+        #expect(result.intact && result.recordsChecked == 0)
+    }
+
+    // MARK: Damaged rows
+
+    enum Damage: String, CaseIterable, CustomStringConvertible {
+        case recordTimeText, recordActionUnknown, recordMACNull, recordKeyVersionHuge, headSealText, checkpointCreatedText, keyIDNumber
+        var description: String { rawValue }
+    }
+
+    /// Rebuilds `table` without STRICT typing (as someone with write access can), so a column
+    /// can then hold a value of any type.
+    static func loosen(_ db: Database, _ table: String) throws {
+        try db.execute(sql: "CREATE TABLE \(table)_loose AS SELECT * FROM \(table)")
+        try db.execute(sql: "DROP TABLE \(table)")
+        try db.execute(sql: "ALTER TABLE \(table)_loose RENAME TO \(table)")
+    }
+
+    @Test("a damaged audit row is reported as tampering naming it, never a trap", arguments: Damage.allCases)
+    func damagedRow(_ damage: Damage) async throws {
+        let f = try await AuditTests.populated()
+        if damage == .checkpointCreatedText {
+            f.clock.advance(by: 400 * 86_400)
+            try await f.vault.workspace("acme").put("later", value: bytes("later"))
+            #expect(try await f.vault.purge().auditRecordsPurged > 0)
+        }
+        try await f.database().write { db in
+            switch damage {
+            case .recordTimeText:
+                try Self.loosen(db, "audit_log")
+                try db.execute(sql: "UPDATE audit_log SET time = 'yesterday' WHERE sequence = 4")
+            case .recordActionUnknown:
+                try db.execute(sql: "UPDATE audit_log SET action = 'teleport' WHERE sequence = 4")
+            case .recordMACNull:
+                try Self.loosen(db, "audit_log")
+                try db.execute(sql: "UPDATE audit_log SET mac = NULL WHERE sequence = 4")
+            case .recordKeyVersionHuge:
+                try db.execute(sql: "UPDATE audit_log SET key_version = 1 << 40 WHERE sequence = 4")
+            case .headSealText:
+                try Self.loosen(db, "audit_head")
+                try db.execute(sql: "UPDATE audit_head SET seal = 'sealed'")
+            case .checkpointCreatedText:
+                try Self.loosen(db, "audit_checkpoint")
+                try db.execute(sql: "UPDATE audit_checkpoint SET created_at = 'long ago'")
+            case .keyIDNumber:
+                try Self.loosen(db, "audit_keys")
+                try db.execute(sql: "UPDATE audit_keys SET kek_id = 42")
+            }
+        }
+        let vault = f.freshVault()
+        let result = try await vault.verifyAudit()
+        #expect(!result.intact, "\(damage)")
+        switch damage {
+        case .recordTimeText, .recordActionUnknown, .recordMACNull, .recordKeyVersionHuge:
+            #expect(result.firstBroken?.sequence == 4)
+            #expect(result.firstBroken?.reason.contains("audit record 4 is damaged") == true)
+            #expect(result.recordsChecked == 3, "records before the damaged one are checked")
+            await #expect(throws: VaultError.self) { _ = try await vault.auditRecords() }
+        case .headSealText, .checkpointCreatedText, .keyIDNumber:
+            #expect(result.firstBroken?.sequence == 0)
+            #expect(result.firstBroken?.reason.contains("is damaged") == true)
+        }
+    }
+
+    // MARK: Wrong KEK
+
+    @Test("a failure with a wrong KEK cannot extend the chain: it is logged as a warning, without key material")
+    func wrongKEKFailureIsLogged() async throws {
+        let f = try VaultFixture()
+        try await f.vault.createWorkspace("acme")
+        try await f.vault.workspace("acme").put("k", value: bytes("value"))
+        let before = try await AuditTests.count(f)
+        let wrongKey = SymmetricKey.generate()
+        let wrong = try LocalKEK(wrongKey, displayName: "wrong")
+        let log = CapturedLog()
+        let vault = Vault(store: f.store, kek: wrong, configuration: f.configuration, logger: log.logger)
+        await #expect(throws: VaultError.self) { _ = try await vault.workspace("acme").get("k") }
+        await #expect(throws: VaultError.self) { _ = try await vault.workspace("acme").put("k", value: bytes("other")) }
+        #expect(try await AuditTests.count(f) == before, "nothing can be chained without the audit key")
+        let warnings = log.entries.filter { $0.level == .warning && $0.message.contains("not recorded in the audit log") }
+        #expect(warnings.map(\.action).sorted() == ["get", "put"])
+        let keyHex = wrongKey.withUnsafeBytes { Hex.string(Array($0)) }
+        #expect(log.entries.allSatisfy { !$0.text.lowercased().contains(keyHex) })
+        #expect(try await f.freshVault().verifyAudit().intact)
+    }
+}
+
+/// Log entries a test can inspect.
+final class CapturedLog: Sendable {
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: String
+        var action: String
+        var text: String { message + " " + metadata }
+    }
+
+    private let state = Mutex<[Entry]>([])
+
+    var entries: [Entry] { state.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "captured") { _ in Handler(log: self) }
+    }
+
+    func append(_ entry: Entry) { state.withLock { $0.append(entry) } }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            log.append(Entry(
+                level: event.level, message: "\(event.message)", metadata: "\(all)",
+                action: all["action"].map { "\($0)" } ?? ""))
+        }
+    }
+}
