@@ -74,6 +74,15 @@ extension VaultCore {
                 workspace: workspace, name: name, version: version, detail: detail)
             do {
                 try await audit.record(event)
+            } catch VaultError.keyUnavailable, VaultError.authenticationFailed {
+                // The audit MAC key is wrapped by the KEK: with a wrong KEK no record can be
+                // chained (a forged one would not verify). Say so where operators look.
+                logger.warning(
+                    "a failed operation was not recorded in the audit log: the configured KEK does not open the audit key, and the chain cannot be extended without it",
+                    metadata: [
+                        "action": "\(action.rawValue)", "outcome": "\(outcome.rawValue)", "detail": "\(detail)",
+                        "workspace": "\(workspace ?? "-")", "name": "\(name ?? "-")", "actor": "\(actor)",
+                    ])
             } catch let auditError {
                 logger.error("could not audit a failed operation", metadata: ["action": "\(action.rawValue)", "error": "\(auditError)"])
             }
