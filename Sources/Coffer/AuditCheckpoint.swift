@@ -9,6 +9,8 @@ public struct AuditCheckpoint: Sendable, Hashable, Codable {
     public var mac: [UInt8]
     /// When the purge that wrote this checkpoint ran.
     public var createdAt: Date
+    /// `createdAt` as the microseconds since the Unix epoch that the seal covers.
+    public var createdAtMicros: Int64 { AuditChain.micros(createdAt) }
     /// Audit-key version of `seal`.
     public var keyVersion: UInt32
     /// MAC over (sequence, mac, createdAt) under audit key `keyVersion`.

@@ -25,7 +25,7 @@ extension CofferCommand {
                 try await Self.reportingFailures {
                     let (vault, _) = try await options.openVault()
                     let result = try await vault.verifyAudit()
-                    try options.emit(result) {
+                    try options.emit(AuditVerifyReport(result)) {
                         var lines: [String] = []
                         if let broken = result.firstBroken {
                             lines.append("BROKEN at record \(broken.sequence): \(broken.reason)")

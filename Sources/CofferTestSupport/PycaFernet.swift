@@ -47,9 +47,7 @@ public enum PycaFernet {
     }
 
     /// python3 or `cryptography` is missing, or the helper failed; the text says what to do.
-    public struct Unavailable: Error, CustomStringConvertible {
-        public let description: String
-    }
+    public typealias Unavailable = PythonHelper.Unavailable
 
     private struct Request: Encodable {
         let keys: [String]
@@ -85,31 +83,8 @@ json.dump({"tokens": tokens, "ttl": ttl}, sys.stdout)
     /// Makes `tokens` with `keys` (url-safe base64 key texts) and runs `ttlChecks` on them.
     public static func run(keys: [String], tokens: [Token], ttlChecks: [TTLCheck] = []) throws -> Answer {
         let request = try JSONEncoder().encode(Request(keys: keys, cases: tokens, ttl_checks: ttlChecks))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-        process.standardInput = inPipe
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        do { try process.run() } catch {
-            throw Unavailable(description: "cannot start /usr/bin/env python3 (\(error)); run scripts/install-deps.sh")
-        }
-        inPipe.fileHandleForWriting.write(request)
-        try inPipe.fileHandleForWriting.close()
-        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-        let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        switch process.terminationStatus {
-        case 0: return try JSONDecoder().decode(Answer.self, from: out)
-        case 127: throw Unavailable(description: "python3 is not installed; run scripts/install-deps.sh")
-        case 3:
-            throw Unavailable(description:
-                "python3 cannot import the `cryptography` package, needed to make Fernet tokens with pyca; "
-                + "run scripts/install-deps.sh (or: python3 -m pip install cryptography)")
-        default:
-            throw Unavailable(description: "the pyca Fernet helper exited with status \(process.terminationStatus): \(err.suffix(600))")
-        }
+        let out = try PythonHelper.run(script, input: request, purpose: "make Fernet tokens")
+        return try JSONDecoder().decode(Answer.self, from: out)
     }
 
     /// A random Fernet key as pyca writes it (url-safe base64 with padding).
