@@ -246,20 +246,9 @@ extension PostgresStore {
                     SELECT \(unescaped: Self.auditColumns) FROM \(unescaped: t.auditLog)
                     WHERE sequence > \(after) ORDER BY sequence LIMIT \(limit)
                     """, logger: logger).collect()
-                if rows.isEmpty { return }
-                var page: [AuditRecord] = []
-                page.reserveCapacity(rows.count)
-                for row in rows {
-                    do {
-                        page.append(try Self.auditRecord(row))
-                    } catch {
-                        // Hand over what precedes the damaged row, so the first break is named.
-                        if !page.isEmpty { _ = try records(page) }
-                        throw error
-                    }
-                }
-                guard try records(page) else { return }
-                after = Int64(clamping: page[page.count - 1].sequence)
+                let (more, last) = try AuditSnapshot.deliver(rows, decode: Self.auditRecord, to: records)
+                guard more, let last else { return }
+                after = Int64(clamping: last)
             }
         }
     }

@@ -171,20 +171,9 @@ extension SQLiteStore {
             var after = try SQLiteCoding.sequenceValue(checkpoint?.sequence ?? 0)
             while true {
                 let rows = try Row.fetchAll(stmt, arguments: [after, limit])
-                if rows.isEmpty { return }
-                var page: [AuditRecord] = []
-                page.reserveCapacity(rows.count)
-                for row in rows {
-                    do {
-                        page.append(try Self.auditRecord(row))
-                    } catch {
-                        // Hand over what precedes the damaged row, so the first break is named.
-                        if !page.isEmpty { _ = try records(page) }
-                        throw error
-                    }
-                }
-                guard try records(page) else { return }
-                after = try SQLiteCoding.sequenceValue(page[page.count - 1].sequence)
+                let (more, last) = try AuditSnapshot.deliver(rows, decode: Self.auditRecord, to: records)
+                guard more, let last else { return }
+                after = try SQLiteCoding.sequenceValue(last)
             }
         }
     }
