@@ -59,9 +59,12 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The URI text.
+    /// The URI text: it parses back to the same URI.
     public var description: String {
         switch self {
+        // A path starting with "//" is written with "file://" in front, since "file://" + path
+        // would otherwise read as the "file://" form and lose two slashes.
+        case .file(let path) where path.hasPrefix("//"): return "file://\(path)"
         case .file(let path): return "file:\(path)"
         case .environment(let variable): return "env:\(variable)"
         case .passphrase(nil): return "passphrase"
