@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Coffer test on a fresh Debian machine: installs what is missing, checks the
 # published format vectors with Python's `cryptography` (an independent AES-GCM), then runs
-# the Swift Testing suites (standard vectors, envelope properties, KEK providers, CLI, stores).
+# the Swift Testing suites (standard vectors, envelope properties, KEK providers, CLI, stores),
+# then a short fuzz smoke (scripts/fuzz.sh --smoke; COFFER_SKIP_FUZZ=1 skips it).
 #
 # The PostgreSQL store tests need a server: unless COFFER_TEST_POSTGRES_URL and
 # COFFER_TEST_POSTGRES_APP_URL already name one, a throwaway cluster is started with
@@ -26,6 +27,13 @@ else
 fi
 echo "== swift test"
 swift test --skip-build
+# Every libFuzzer target (Fuzz/, docs/SECURITY.md) for a few seconds from its committed seeds.
+if [[ "${COFFER_SKIP_FUZZ:-}" == "1" ]]; then
+  echo "WARNING: COFFER_SKIP_FUZZ=1: the fuzz smoke is SKIPPED" >&2
+else
+  echo "== fuzz smoke"
+  bash scripts/fuzz.sh --smoke "${COFFER_FUZZ_SMOKE_SECONDS:-10}"
+fi
 if [[ "${COFFER_SKIP_POSTGRES:-}" == "1" ]]; then
   echo "WARNING: COFFER_SKIP_POSTGRES=1: the PostgreSQL store tests were SKIPPED" >&2
 fi
