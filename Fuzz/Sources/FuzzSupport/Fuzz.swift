@@ -20,6 +20,14 @@ public enum Fuzz {
         if !condition() { fatalError("fuzz invariant violated: \(message())", file: file, line: line) }
     }
 
+    /// Whether `text`'s UTF-8 bytes contain `part`'s as a run (byte for byte: Foundation's
+    /// `contains` skips NUL characters and would see "n\0\0" in "name").
+    public static func containsBytes(_ text: String, _ part: some StringProtocol) -> Bool {
+        let haystack = Array(text.utf8), needle = Array(part.utf8)
+        guard !needle.isEmpty, needle.count <= haystack.count else { return needle.isEmpty }
+        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+
     /// Whether `plaintext` is one a seed holds (see ``seedPrefix``).
     public static func isSeedPlaintext(_ plaintext: SecretBytes) -> Bool {
         plaintext.withUnsafeBytes { $0.starts(with: seedPrefix) }
