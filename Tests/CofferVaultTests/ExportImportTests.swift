@@ -91,6 +91,24 @@ struct ExportImportTests {
         }
     }
 
+    /// Found by the export-json fuzzer (Fuzz/): "2052-01-01T00:00:00.143501Z" was read through a
+    /// Double of seconds and written back as ".143502Z", one microsecond later on every cycle.
+    @Test("times survive export → import → export to the microsecond")
+    func timesSurviveRoundTrips() throws {
+        let times = ["2052-01-01T00:00:00.143501Z", "2026-01-01T00:00:00.123456Z", "1969-12-31T23:59:59.999999Z",
+                     "2105-12-31T23:59:59.000001Z", "0001-01-01T00:00:00.000000Z"]
+        for time in times {
+            let json = "{\"format\":\"coffer-workspace-export/v1\",\"workspace\":\"a\",\"exportedAt\":\"\(time)\",\"secrets\":"
+                + "[{\"name\":\"x\",\"value\":\"v\",\"createdAt\":\"\(time)\",\"expiresAt\":\"\(time)\"}]}"
+            var text = json
+            for _ in 0..<3 {
+                let export = try WorkspaceExport(json: bytes(text))
+                text = try export.jsonBytes().withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                #expect(text.components(separatedBy: time).count == 4, "\(time) became \(text)")
+            }
+        }
+    }
+
     @Test("a bundle sealed to an X25519 key round-trips; damaged or for someone else, it writes nothing")
     func x25519Bundle() async throws {
         let source = try await Self.source()
