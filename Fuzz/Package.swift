@@ -20,6 +20,7 @@ func fuzzer(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
 
 let crypto: Target.Dependency = .product(name: "CofferCrypto", package: "coffer")
 let coffer: Target.Dependency = .product(name: "Coffer", package: "coffer")
+let input: Target.Dependency = .product(name: "CofferInput", package: "coffer")
 
 let package = Package(
     name: "coffer-fuzz",
@@ -38,6 +39,9 @@ let package = Package(
         fuzzer("FuzzExportJSON", [crypto, coffer]),
         fuzzer("FuzzCredentialJSON", [crypto, coffer]),
         fuzzer("FuzzKEKURI", [crypto]),
+        fuzzer("FuzzPostgresURL", [input]),
+        fuzzer("FuzzDuration", [input]),
+        fuzzer("FuzzTimestamp", [input]),
     ],
     swiftLanguageModes: [.v6]
 )

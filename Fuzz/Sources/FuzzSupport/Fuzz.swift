@@ -1,6 +1,9 @@
 public import CofferCrypto
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What every fuzzer shares: invariant checks that crash (so libFuzzer records the input),
 /// the fixed test keys the seed corpora are sealed under, and seed writing.
@@ -24,8 +27,13 @@ public enum Fuzz {
     /// `contains` skips NUL characters and would see "n\0\0" in "name").
     public static func containsBytes(_ text: String, _ part: some StringProtocol) -> Bool {
         let haystack = Array(text.utf8), needle = Array(part.utf8)
-        guard !needle.isEmpty, needle.count <= haystack.count else { return needle.isEmpty }
-        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+        guard !needle.isEmpty else { return true }
+        return haystack.withUnsafeBytes { h in
+            needle.withUnsafeBytes { n in
+                guard n.count <= h.count else { return false }
+                return (0...(h.count - n.count)).contains { memcmp(h.baseAddress! + $0, n.baseAddress!, n.count) == 0 }
+            }
+        }
     }
 
     /// Whether `plaintext` is one a seed holds (see ``seedPrefix``).
