@@ -78,12 +78,18 @@ public struct ExportedSecret: Sendable, Codable {
 
     private static func date(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Date? {
         guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
-        // Whole seconds and nanoseconds in integers, rounded once to the microsecond the format
-        // writes: through a Double of seconds first, 2052-01-01T00:00:00.143501Z came back as
-        // .143502Z, a microsecond later on every export → import cycle (found by fuzzing).
-        guard let (seconds, nanoseconds) = try? TimestampParser.parseComponents(text) else {
+        guard let date = parseTime(text) else {
             throw VaultError.invalidImport("'\(key.stringValue)' is not an RFC 3339 date: \(text)")
         }
+        return date
+    }
+
+    /// An export's time: whole seconds and nanoseconds in integers, rounded once to the
+    /// microsecond ``format(_:)`` writes. Through a Double of seconds first,
+    /// 2052-01-01T00:00:00.143501Z came back as .143502Z, a microsecond later on every
+    /// export → import cycle (found by fuzzing).
+    static func parseTime(_ text: String) -> Date? {
+        guard let (seconds, nanoseconds) = try? TimestampParser.parseComponents(text) else { return nil }
         return StoredTime.date(micros: seconds * 1_000_000 + (nanoseconds + 500) / 1_000)
     }
 }

@@ -33,7 +33,7 @@ public struct WorkspaceExport: Sendable, Codable {
         }
         workspace = try c.decode(String.self, forKey: .workspace)
         let stamp = try c.decode(String.self, forKey: .exportedAt)
-        guard let date = RFC3339.parse(stamp) else { throw VaultError.invalidImport("'exportedAt' is not an RFC 3339 date") }
+        guard let date = ExportedSecret.parseTime(stamp) else { throw VaultError.invalidImport("'exportedAt' is not an RFC 3339 date") }
         exportedAt = date
         secrets = try c.decode([ExportedSecret].self, forKey: .secrets)
     }
