@@ -5,8 +5,7 @@ import FuzzSupport
 /// `COFFER_DELETION_GRACE`, `COFFER_AUDIT_RETENTION`) through `DurationParser`.
 ///
 /// Invariants: a parsed duration lies in the accepted range (positive unless zero is allowed);
-/// `seconds` agrees with `parse`; a number without a unit means seconds; the error message
-/// never repeats the input.
+/// `seconds` agrees with `parse`; a number without a unit means seconds.
 enum DurationFuzz {
     static func run(_ input: [UInt8]) {
         let text = String(decoding: input, as: UTF8.self)
@@ -24,10 +23,8 @@ enum DurationFuzz {
                     Fuzz.require(withUnit == duration, "a number without a unit is not seconds")
                 }
             } catch {
-                let fixed = [DurationParser.form, DurationParser.range(allowZero: true), DurationParser.range(allowZero: false)]
-                if text.utf8.count >= 6, !fixed.contains(where: { Fuzz.containsBytes($0, text) }) {
-                    Fuzz.require(!Fuzz.containsBytes(error.message, text), "the error message repeats the input")
-                }
+                // Refused: fine. (That messages never repeat the input is checked by unit tests; a
+                // fuzzer cannot tell a leak from input that spells part of the fixed message.)
             }
         }
     }
