@@ -82,7 +82,13 @@ enum BundlePassphrase {
     static func read(file: String?) throws -> SecretBytes {
         let raw: SecretBytes
         if let file {
-            raw = try SecretReader.readFile(atPath: file, limit: 4096)
+            do {
+                raw = try SecretReader.readKeyFile(atPath: file, limit: 4096, what: "passphrase file")
+            } catch CofferCryptoError.kekUnavailable(let why) {
+                throw CLIFailure(status: .configuration, message: why)
+            } catch CofferCryptoError.messageTooLarge(let limit) {
+                throw CLIFailure(status: .invalidInput, message: "the passphrase file is larger than \(limit) bytes")
+            }
         } else if let text = ProcessInfo.processInfo.environment["COFFER_BUNDLE_PASSPHRASE"], !text.isEmpty {
             raw = SecretBytes(Array(text.utf8))
         } else {

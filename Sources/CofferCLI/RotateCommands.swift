@@ -119,7 +119,7 @@ extension CofferCommand {
                 if !options.json {
                     try options.emit(report) {
                         report.finished
-                            ? "re-wrapped \(report.rewrapped) data key(s); every data key is now wrapped by \(report.newKEK): the old KEK is no longer needed; use --kek \(newKek) from now on"
+                            ? "re-wrapped \(report.rewrapped) data key(s); every data key is now wrapped by \(report.newKEK): the old KEK is no longer needed; use --kek \(KEKProviderURI.redacted(newKek)) from now on"
                             : "re-wrapped \(report.rewrapped) data key(s); some data keys are still wrapped by another KEK: run the command again"
                     }
                 }

@@ -21,6 +21,14 @@ public enum CofferCryptoError: Error, Sendable, Equatable, CustomStringConvertib
     /// The passphrase does not derive the KEK recorded in the passphrase parameters file at
     /// `paramsFile` (only the path is carried, never the passphrase).
     case wrongPassphrase(paramsFile: String)
+    /// An export bundle cannot be opened as given, before any key is used: the bytes are not
+    /// a bundle, or a format version or kind this build does not read; the bundle is of the
+    /// other kind (X25519 vs. passphrase) than the key offered; or its header asks for more
+    /// Argon2id work than the caller accepts. The reason says which; the header is public.
+    case invalidBundle(String)
+    /// An export bundle does not authenticate: it was altered, truncated or extended, or it
+    /// was sealed for another recipient key or passphrase (these cannot be told apart).
+    case bundleAuthenticationFailed
     /// The operating system or a linked library refused an operation (allocation, randomness,
     /// a cipher call). `operation` names the call, never data.
     case libraryFailure(operation: String)
@@ -40,7 +48,11 @@ public enum CofferCryptoError: Error, Sendable, Equatable, CustomStringConvertib
         case .kekUnavailable(let why):
             return "key-encryption key unavailable: \(why)"
         case .wrongPassphrase(let paramsFile):
-            return "passphrase does not match the one this params file was created with (\(paramsFile))"
+            return "passphrase does not match the one this params file was created with (\(Redaction.shown(paramsFile)))"
+        case .invalidBundle(let why):
+            return "invalid export bundle: \(why)"
+        case .bundleAuthenticationFailed:
+            return "the export bundle does not authenticate: it was altered, truncated or extended, or it was sealed for another recipient key or passphrase"
         case .libraryFailure(let operation):
             return "cryptographic library call failed: \(operation)"
         }

@@ -31,7 +31,7 @@ public struct EnvironmentKEKProvider: LoadedKEKProvider {
     }
 
     /// `env:` followed by the variable name.
-    public var displayName: String { "env:\(variable)" }
+    public var displayName: String { "env:\(Redaction.shown(variableName: variable))" }
 
     /// Reads and decodes the variable now (if not done yet) and returns the loaded KEK.
     @discardableResult
@@ -39,23 +39,24 @@ public struct EnvironmentKEKProvider: LoadedKEKProvider {
         try cache.get {
             let key = try readKey()
             let kek = try LocalKEK(key, displayName: displayName)
-            logger?.debug("loaded key-encryption key from environment", metadata: ["variable": "\(variable)", "kek-id": "\(kek.id)"])
+            logger?.debug("loaded key-encryption key from environment", metadata: ["variable": "\(Redaction.shown(variableName: variable))", "kek-id": "\(kek.id)"])
             return kek
         }
     }
 
 
     private func readKey() throws -> SymmetricKey {
+        let variable = Redaction.shown(variableName: self.variable)
         let notSet = CofferCryptoError.kekUnavailable(
             "environment variable \(variable) is not set; set it to the base64 of a 32-byte key, e.g. from: openssl rand -base64 32")
         let badValue = CofferCryptoError.kekUnavailable(
             "environment variable \(variable) does not hold the base64 of 32 bytes (44 characters); generate a key with: openssl rand -base64 32")
         do {
             if let environment {
-                guard let value = environment[variable], !value.isEmpty else { throw notSet }
+                guard let value = environment[self.variable], !value.isEmpty else { throw notSet }
                 return try SymmetricKey(base64: value)
             }
-            guard let value = getenv(variable), value.pointee != 0 else { throw notSet }
+            guard let value = getenv(self.variable), value.pointee != 0 else { throw notSet }
             return try SymmetricKey.decodeBase64(UnsafeRawBufferPointer(start: value, count: strlen(value)))
         } catch CofferCryptoError.invalidKey {
             throw badValue

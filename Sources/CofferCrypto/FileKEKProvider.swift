@@ -32,8 +32,9 @@ public struct FileKEKProvider: LoadedKEKProvider {
         self.logger = logger
     }
 
-    /// `file:` followed by the path.
-    public var displayName: String { "file:\(path)" }
+    /// `file:` followed by the path, or a placeholder when the "path" looks like a key
+    /// pasted by mistake (``Redaction``).
+    public var displayName: String { "file:\(Redaction.shown(path))" }
 
     /// Reads the key file now (if not done yet) and returns the loaded KEK: call it early to
     /// report an unusable key file before any work is done.
@@ -42,7 +43,7 @@ public struct FileKEKProvider: LoadedKEKProvider {
         try cache.get {
             let key = try Self.readKey(at: path)
             let kek = try LocalKEK(key, displayName: displayName)
-            logger?.debug("loaded key-encryption key from file", metadata: ["path": "\(path)", "kek-id": "\(kek.id)"])
+            logger?.debug("loaded key-encryption key from file", metadata: ["path": "\(Redaction.shown(path))", "kek-id": "\(kek.id)"])
             return kek
         }
     }
@@ -52,11 +53,15 @@ public struct FileKEKProvider: LoadedKEKProvider {
 
     /// Reads and checks the key file at `path`.
     /// - Throws: ``CofferCryptoError/kekUnavailable(_:)`` with a message that names the path
-    ///   and says how to fix the problem.
-    static func readKey(at path: String) throws -> SymmetricKey {
+    ///   (unless it looks like a key pasted by mistake) and says how to fix the problem.
+    static func readKey(at realPath: String) throws -> SymmetricKey {
+        let path = Redaction.shown(realPath)
         let fd: Int32
-        switch POSIXFile.openForReading(path) {
+        switch POSIXFile.openForReading(realPath) {
         case .success(let d): fd = d
+        case .failure(.missing) where path != realPath:
+            throw CofferCryptoError.kekUnavailable(
+                "there is no key file at the path given after file: (\(path)); file: takes the path of a key file, not the key itself")
         case .failure(.missing):
             throw CofferCryptoError.kekUnavailable(
                 "key file \(path) does not exist; create one with: (umask 077 && openssl rand -base64 32 > \(path))")
@@ -70,7 +75,7 @@ public struct FileKEKProvider: LoadedKEKProvider {
         let mode: (type: UInt32, permissions: UInt32)
         do { mode = try POSIXFile.mode(of: fd) } catch { throw unreadable(path, error) }
         guard mode.type == POSIXFile.regularType else {
-            throw CofferCryptoError.kekUnavailable("key file \(path) is not a regular file")
+            throw CofferCryptoError.kekUnavailable(POSIXFile.notRegularMessage(what: "key file", path: path, type: mode.type))
         }
         if let why = permissionProblem(mode.permissions) {
             throw CofferCryptoError.kekUnavailable(

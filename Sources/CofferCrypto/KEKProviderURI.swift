@@ -22,7 +22,8 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
     public static let reservedSchemes = ["pkcs11", "kms"]
 
     /// Parses `text`.
-    /// - Throws: ``CofferCryptoError/kekUnavailable(_:)`` listing the accepted forms.
+    /// - Throws: ``CofferCryptoError/kekUnavailable(_:)`` listing the accepted forms; the
+    ///   message never repeats a part of `text` that may be key material (``Redaction``).
     public init(parsing text: String) throws {
         let forms = Self.acceptedForms.joined(separator: ", ")
         if text == "passphrase" {
@@ -30,6 +31,11 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
             return
         }
         guard let colon = text.firstIndex(of: ":") else {
+            if Redaction.mayBeKeyMaterial(text) {
+                throw CofferCryptoError.kekUnavailable(
+                    "the KEK setting is not a KEK provider URI, and looks like a key itself (\(text.utf8.count) characters, not shown): "
+                        + "put the key in a file or variable and name that instead, with one of: \(forms)")
+            }
             throw CofferCryptoError.kekUnavailable("\"\(text)\" is not a KEK provider URI; use one of: \(forms)")
         }
         let scheme = text[..<colon].lowercased()
@@ -55,12 +61,25 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
         case _ where Self.reservedSchemes.contains(scheme):
             throw CofferCryptoError.kekUnavailable("\(scheme): KEK providers are not supported by this build yet; use one of: \(forms)")
         default:
-            throw CofferCryptoError.kekUnavailable("unknown KEK provider scheme \"\(scheme):\"; use one of: \(forms)")
+            throw CofferCryptoError.kekUnavailable("unknown KEK provider scheme \"\(Redaction.shown(scheme)):\"; use one of: \(forms)")
         }
     }
 
-    /// The URI text: it parses back to the same URI.
+    /// The URI text, safe to print: a path or variable name that looks like key material
+    /// (``Redaction``) is replaced by a placeholder. Use ``text`` for the exact URI.
     public var description: String {
+        switch self {
+        case .file(let path) where path.hasPrefix("//"): return "file://\(Redaction.shown(path))"
+        case .file(let path): return "file:\(Redaction.shown(path))"
+        case .environment(let variable): return "env:\(Redaction.shown(variableName: variable))"
+        case .passphrase(nil): return "passphrase"
+        case .passphrase(let path?): return "passphrase:\(Redaction.shown(path))"
+        }
+    }
+
+    /// The exact URI text, which parses back to the same URI. It may hold key material pasted
+    /// by mistake (a key given as a path): never print it; print ``description``.
+    public var text: String {
         switch self {
         // A path starting with "//" is written with "file://" in front, since "file://" + path
         // would otherwise read as the "file://" form and lose two slashes.
@@ -70,6 +89,15 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
         case .passphrase(nil): return "passphrase"
         case .passphrase(let path?): return "passphrase:\(path)"
         }
+    }
+
+    /// The text of a KEK URI as it may be printed (in a message or a log): the parsed URI's
+    /// ``description`` when `text` parses, otherwise the scheme alone, or a placeholder when
+    /// even that may be key material. Never the raw text of a value that may be a key.
+    public static func redacted(_ text: String) -> String {
+        if let uri = try? KEKProviderURI(parsing: text) { return uri.description }
+        guard let colon = text.firstIndex(of: ":") else { return Redaction.shown(text) }
+        return Redaction.shown(text[..<colon]) + ":…"
     }
 
     private static func isVariableName(_ s: String) -> Bool {

@@ -24,10 +24,13 @@ enum POSIXFile {
         String(cString: strerror(code))
     }
 
-    /// Opens `path` read-only (close-on-exec).
+    /// Opens `path` read-only (close-on-exec) without blocking: `O_NONBLOCK` so that a FIFO
+    /// with no writer (or a device) cannot hang the open, `O_NOCTTY` so that a terminal does not
+    /// become the controlling one. Callers then check ``mode(of:)`` and refuse anything but a
+    /// regular file (on which `O_NONBLOCK` has no effect) before reading.
     static func openForReading(_ path: String) -> Result<Int32, OpenFailure> {
         while true {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
             if fd >= 0 { return .success(fd) }
             switch errno {
             case EINTR: continue
@@ -162,6 +165,21 @@ enum POSIXFile {
     static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0
+    }
+
+    /// The message for a key source that is not a regular file: what it is instead, and what
+    /// to do.
+    static func notRegularMessage(what: String, path: String, type: UInt32) -> String {
+        let kind: String
+        switch type {
+        case 0o010000: kind = "a FIFO (named pipe)"
+        case 0o020000: kind = "a character device"
+        case 0o060000: kind = "a block device"
+        case 0o040000: kind = "a directory"
+        case 0o140000: kind = "a socket"
+        default: kind = "not a regular file"
+        }
+        return "\(what) \(path) is \(kind); name a regular file that holds the key"
     }
 
     /// Makes a permission value readable: `0644`.

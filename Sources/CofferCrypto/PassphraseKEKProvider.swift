@@ -75,7 +75,7 @@ public struct PassphraseKEKProvider: LoadedKEKProvider {
     }
 
     /// `passphrase:` followed by the parameters path.
-    public var displayName: String { "passphrase:\(paramsPath)" }
+    public var displayName: String { "passphrase:\(Redaction.shown(paramsPath))" }
 
     /// Gets the passphrase and derives the KEK now (if not done yet), creating the parameters
     /// file if there is none.
@@ -92,6 +92,12 @@ public struct PassphraseKEKProvider: LoadedKEKProvider {
 
     private func derive() throws -> LocalKEK {
         var existing = try readParams()
+        if existing == nil, Redaction.mayBeKeyMaterial(paramsPath) {
+            // Never create a file named after what looks like a key pasted by mistake.
+            throw CofferCryptoError.kekUnavailable(
+                "there is no passphrase parameters file at the path given after passphrase: (\(Redaction.shown(paramsPath))), "
+                    + "and it looks like a key rather than a path, so none is created; passphrase: takes the path of a parameters file")
+        }
         let passphrase = try source.read(prompt: "Coffer passphrase: ", confirm: existing == nil)
         if existing == nil {
             if let why = Argon2id.parameterProblem(opsLimit: cost.opsLimit, memLimit: cost.memLimitBytes) {
@@ -106,7 +112,7 @@ public struct PassphraseKEKProvider: LoadedKEKProvider {
             let params = PassphraseParams(salt: salt, opsLimit: cost.opsLimit, memLimitBytes: cost.memLimitBytes, kekID: kek.id)
             if try writeParamsIfAbsent(params) {
                 logger?.info("created passphrase KEK parameters", metadata: [
-                    "path": "\(paramsPath)", "kek-id": "\(kek.id)",
+                    "path": "\(Redaction.shown(paramsPath))", "kek-id": "\(kek.id)",
                     "opslimit": "\(cost.opsLimit)", "memlimit": "\(cost.memLimitBytes)",
                 ])
                 return kek
@@ -115,7 +121,7 @@ public struct PassphraseKEKProvider: LoadedKEKProvider {
             existing = try readParams()
         }
         guard let params = existing else {
-            throw CofferCryptoError.kekUnavailable("passphrase params file \(paramsPath) disappeared while being created")
+            throw CofferCryptoError.kekUnavailable("passphrase params file \(Redaction.shown(paramsPath)) disappeared while being created")
         }
         let salt = try params.validatedSalt(path: paramsPath)
         let key = try passphrase.withUnsafeBytes { p in
@@ -123,7 +129,7 @@ public struct PassphraseKEKProvider: LoadedKEKProvider {
         }
         let kek = try LocalKEK(key, displayName: displayName)
         guard kek.id == params.kekID else { throw CofferCryptoError.wrongPassphrase(paramsFile: paramsPath) }
-        logger?.debug("derived passphrase key-encryption key", metadata: ["path": "\(paramsPath)", "kek-id": "\(kek.id)"])
+        logger?.debug("derived passphrase key-encryption key", metadata: ["path": "\(Redaction.shown(paramsPath))", "kek-id": "\(kek.id)"])
         return kek
     }
 
@@ -135,8 +141,8 @@ public struct PassphraseKEKProvider: LoadedKEKProvider {
         switch POSIXFile.openForReading(paramsPath) {
         case .success(let d): fd = d
         case .failure(.missing): return nil
-        case .failure(.denied): throw CofferCryptoError.kekUnavailable("cannot open passphrase params file \(paramsPath): permission denied")
-        case .failure(.other(let why)): throw CofferCryptoError.kekUnavailable("cannot open passphrase params file \(paramsPath): \(why)")
+        case .failure(.denied): throw CofferCryptoError.kekUnavailable("cannot open passphrase params file \(Redaction.shown(paramsPath)): permission denied")
+        case .failure(.other(let why)): throw CofferCryptoError.kekUnavailable("cannot open passphrase params file \(Redaction.shown(paramsPath)): \(why)")
         }
         defer { close(fd) }
         let bytes: [UInt8]
@@ -145,8 +151,8 @@ public struct PassphraseKEKProvider: LoadedKEKProvider {
         } catch let error as POSIXFile.OpenFailure {
             switch error {
             case .missing: return nil
-            case .denied: throw CofferCryptoError.kekUnavailable("cannot read passphrase params file \(paramsPath): permission denied")
-            case .other(let why): throw CofferCryptoError.kekUnavailable("unusable passphrase params file \(paramsPath): \(why)")
+            case .denied: throw CofferCryptoError.kekUnavailable("cannot read passphrase params file \(Redaction.shown(paramsPath)): permission denied")
+            case .other(let why): throw CofferCryptoError.kekUnavailable("unusable passphrase params file \(Redaction.shown(paramsPath)): \(why)")
             }
         }
         return try PassphraseParams.decode(bytes, path: paramsPath)
@@ -176,14 +182,14 @@ public struct PassphraseKEKProvider: LoadedKEKProvider {
         var suffix = [UInt8](repeating: 0, count: 6)
         try suffix.withUnsafeMutableBytes { try Sodium.randomBytes($0) }
         let tmp = paramsPath + ".tmp-" + suffix.map { String($0, radix: 16) }.joined()
-        let failed = { (why: String) in CofferCryptoError.kekUnavailable("cannot create passphrase params file \(paramsPath): \(why)") }
+        let failed = { (why: String) in CofferCryptoError.kekUnavailable("cannot create passphrase params file \(Redaction.shown(paramsPath)): \(why)") }
         let fd: Int32
         do throws(POSIXFile.OpenFailure) {
-            guard let d = try POSIXFile.createExclusive(tmp) else { throw .other("temporary file \(tmp) exists") }
+            guard let d = try POSIXFile.createExclusive(tmp) else { throw .other("its temporary file exists") }
             fd = d
         } catch {
             switch error {
-            case .missing: throw failed("directory \(POSIXFile.directory(of: paramsPath)) does not exist")
+            case .missing: throw failed("directory \(Redaction.shown(POSIXFile.directory(of: paramsPath))) does not exist")
             case .denied: throw failed("permission denied")
             case .other(let why): throw failed(why)
             }

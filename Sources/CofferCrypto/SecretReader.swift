@@ -43,6 +43,31 @@ public enum SecretReader {
         return SecretBytes(copying: UnsafeRawBufferPointer(start: buffer, count: count))
     }
 
+    /// Reads a whole file that holds key material (a passphrase file, for example) at `path`:
+    /// opened without blocking, and refused unless it is a regular file, so a FIFO or a device
+    /// named by mistake fails at once instead of hanging or reading forever.
+    /// - Throws: ``CofferCryptoError/kekUnavailable(_:)`` naming the path (unless it looks
+    ///   like key material) and the problem; ``CofferCryptoError/messageTooLarge(limit:)``.
+    public static func readKeyFile(atPath path: String, limit: Int, what: String) throws -> SecretBytes {
+        let shown = Redaction.shown(path)
+        let fd: Int32
+        switch POSIXFile.openForReading(path) {
+        case .success(let d): fd = d
+        case .failure(.missing): throw CofferCryptoError.kekUnavailable("\(what) \(shown) does not exist")
+        case .failure(.denied): throw CofferCryptoError.kekUnavailable("cannot open \(what) \(shown): permission denied")
+        case .failure(.other(let why)): throw CofferCryptoError.kekUnavailable("cannot open \(what) \(shown): \(why)")
+        }
+        defer { close(fd) }
+        let mode: (type: UInt32, permissions: UInt32)
+        do { mode = try POSIXFile.mode(of: fd) } catch {
+            throw CofferCryptoError.kekUnavailable("cannot read \(what) \(shown)")
+        }
+        guard mode.type == POSIXFile.regularType else {
+            throw CofferCryptoError.kekUnavailable(POSIXFile.notRegularMessage(what: what, path: shown, type: mode.type))
+        }
+        return try readAll(fileDescriptor: fd, limit: limit)
+    }
+
     /// Reads a whole file at `path`.
     /// - Throws: ``CofferCryptoError/libraryFailure(operation:)`` naming the path and the
     ///   system's reason when the file cannot be opened or read.

@@ -8,7 +8,7 @@ final class TemporaryDirectory {
 
     init() throws {
         let base = FileManager.default.temporaryDirectory.path
-        let dir = base + "/coffer-kek-" + UUID().uuidString
+        let dir = base + "/coffer-kek." + UUID().uuidString.lowercased()
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false,
                                                 attributes: [.posixPermissions: 0o700])
         path = dir

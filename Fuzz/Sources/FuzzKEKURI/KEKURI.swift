@@ -3,7 +3,7 @@ import FuzzSupport
 
 /// KEK provider URIs (`--kek`, `COFFER_KEK_URI`) through `KEKProviderURI(parsing:)`.
 ///
-/// Invariants: parsing throws only `kekUnavailable`; a URI that parses prints (`description`)
+/// Invariants: parsing throws only `kekUnavailable`; a URI that parses prints (`text`)
 /// as text that parses to the same URI.
 enum KEKURI {
     static func run(_ input: [UInt8]) {
@@ -17,10 +17,10 @@ enum KEKURI {
             return Fuzz.require(false, "parse threw an undocumented error: \(error)")
         }
         do {
-            let again = try KEKProviderURI(parsing: uri.description)
-            Fuzz.require(again == uri, "a URI's description parses to another URI")
+            let again = try KEKProviderURI(parsing: uri.text)
+            Fuzz.require(again == uri, "a URI's text parses to another URI")
         } catch {
-            Fuzz.require(false, "a URI's description does not parse: \(error)")
+            Fuzz.require(false, "a URI's text does not parse: \(error)")
         }
     }
 
