@@ -46,7 +46,7 @@ final class AuditKeyring: Sendable {
         guard let newest = records.max(by: { $0.version < $1.version }) else {
             throw VaultError.storeCorrupted("the store lost the audit key it just reported")
         }
-        return (newest.version, try await key(version: newest.version, in: records))
+        return (newest.version, try await key(version: newest.version, in: records, store))
     }
 
     /// Audit key `version` if it is already unwrapped (no store access).
@@ -57,15 +57,15 @@ final class AuditKeyring: Sendable {
     /// The key of `record`, unwrapped once.
     @discardableResult
     func key(for record: AuditKeyRecord) async throws -> KeyedHash {
-        try await key(version: record.version, in: [record])
+        try await key(version: record.version, in: [record], nil)
     }
 
-    private func key(version: UInt32, in records: [AuditKeyRecord]) async throws -> KeyedHash {
+    private func key(version: UInt32, in records: [AuditKeyRecord], _ store: (any LifecycleSecretStore)?) async throws -> KeyedHash {
         if let key = state.withLock({ $0[version] }) { return key }
         guard let record = records.first(where: { $0.version == version }) else {
             throw VaultError.storeCorrupted("audit key version \(version) is missing")
         }
-        let provider = try await provider(for: record)
+        let provider = try await provider(for: record, store)
         let key = try await VaultCore.mappingCrypto {
             KeyedHash(key: try await provider.unwrap(record.wrapped, workspace: Self.binding, dataKeyVersion: version))
         }
@@ -74,13 +74,17 @@ final class AuditKeyring: Sendable {
     }
 
     /// The configured KEK that wrapped `record`.
-    private func provider(for record: AuditKeyRecord) async throws -> any KeyEncryptionKeyProvider {
+    /// - Throws: what ``VaultCore/kekNotConfigured(_:wanted:configured:store:logger:)`` says
+    ///   when none did: a KEK missing from an unfinished rotation, or the wrong KEK.
+    private func provider(for record: AuditKeyRecord, _ store: (any LifecycleSecretStore)?) async throws -> any KeyEncryptionKeyProvider {
+        var configured: [KEKIdentifier] = []
         for provider in [kek] + previousKEKs {
-            if try await VaultCore.mappingCrypto({ try await provider.keyID() }) == record.wrapped.kekID { return provider }
+            let id = try await VaultCore.mappingCrypto({ try await provider.keyID() })
+            if id == record.wrapped.kekID { return provider }
+            configured.append(id)
         }
-        throw VaultError.keyUnavailable(
-            "audit key version \(record.version) is wrapped by KEK \(record.wrapped.kekID), which is not configured; "
-                + "pass it with --previous-kek (or COFFER_KEK_PREVIOUS) to verify or extend the audit log")
+        throw await VaultCore.kekNotConfigured(
+            "audit key version \(record.version)", wanted: record.wrapped.kekID, configured: configured, store: store, logger: nil)
     }
 
     /// Re-wraps every audit key not wrapped by `newKEK` (part of KEK rotation).

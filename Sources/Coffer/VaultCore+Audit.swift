@@ -27,6 +27,7 @@ extension VaultCore {
         case .dataKeyNotFound: return (.notFound, "data-key-not-found")
         case .authenticationFailed: return (.authenticationFailed, "authentication-failed")
         case .wrongKEK: return (.authenticationFailed, "wrong-kek")
+        case .bundleAuthenticationFailed: return (.authenticationFailed, "bundle-authentication-failed")
         case .checkAndSetConflict(_, _, let expected, let actual): return (.conflict, "check-and-set expected \(expected) found \(actual)")
         case .dataKeyExhausted: return (.conflict, "data-key-exhausted")
         case .dataKeyInUse: return (.conflict, "data-key-in-use")
@@ -105,6 +106,10 @@ extension VaultCore {
         }
         do {
             try await audit.record(event)
+        } catch let error as VaultError where !error.isStoreFailure {
+            // A KEK problem (missing or unprotected key file, wrong KEK…) keeps its own error
+            // and exit code: the store is fine, the key that MACs the record is not usable.
+            throw error
         } catch {
             throw VaultError.storeUnavailable(
                 "the \(action.rawValue) operation completed but its audit record could not be written (\(error)); check the store")

@@ -29,23 +29,33 @@ extension VaultCore {
             if id == wanted { return provider }
             configured.append(id)
         }
+        throw await Self.kekNotConfigured(
+            "data key version \(record.version) of workspace '\(record.workspace)'", wanted: wanted, configured: configured,
+            store: store, logger: logger)
+    }
+
+    /// The error for a stored key (`what`, e.g. "audit key version 1") wrapped by KEK `wanted`,
+    /// which none of the `configured` KEKs is. Is this an unfinished KEK rotation (a configured
+    /// KEK wraps other data keys of the store) or simply the wrong KEK?
+    /// - Returns: ``VaultError/keyUnavailable(_:)`` naming the missing KEK and the fix for a
+    ///   rotation (exit 78 in the CLI); ``VaultError/authenticationFailed`` otherwise (77).
+    static func kekNotConfigured(
+        _ what: String, wanted: KEKIdentifier, configured: [KEKIdentifier], store: (any SecretStore)?, logger: Logger?
+    ) async -> VaultError {
         let metadata: Logger.Metadata = [
-            "workspace": "\(record.workspace)", "dek_version": "\(record.version)", "kek": "\(wanted)",
-            "configured_keks": "\(configured.map(\.description))",
+            "key": "\(what)", "kek": "\(wanted)", "configured_keks": "\(configured.map(\.description))",
         ]
-        // Is this a rotation in progress (a configured KEK wraps other data keys of the
-        // store) or simply the wrong KEK?
         if let rotating = store as? any RotatingSecretStore,
            let counts = try? await rotating.dataKeyCountByKEK(),
            configured.contains(where: { (counts[$0] ?? 0) > 0 }) {
-            logger.warning("data key wrapped by a KEK that is not configured", metadata: metadata)
-            throw VaultError.keyUnavailable(
-                "data key version \(record.version) of workspace '\(record.workspace)' is wrapped by KEK \(wanted), which is not configured "
+            logger?.warning("key wrapped by a KEK that is not configured", metadata: metadata)
+            return VaultError.keyUnavailable(
+                "\(what) is wrapped by KEK \(wanted), which is not configured "
                     + "(configured: \(configured.map(\.description).joined(separator: ", "))). A KEK rotation is unfinished: pass the "
                     + "old KEK with --previous-kek URI (or COFFER_KEK_PREVIOUS) and finish it with: coffer rotate-kek --new-kek URI")
         }
-        logger.warning("data key does not belong to the configured KEK", metadata: metadata)
-        throw VaultError.authenticationFailed
+        logger?.warning("key does not belong to the configured KEK", metadata: metadata)
+        return VaultError.authenticationFailed
     }
 
     /// Refuses data-key versions below the workspace's minimum decryption version.

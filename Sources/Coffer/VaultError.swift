@@ -17,8 +17,9 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The soft-deleted version is past the retention grace period: it can no longer be
     /// undeleted and will be removed by the next purge.
     case retentionExpired(workspace: String, name: String, version: UInt32)
-    /// An export, import file or bundle is malformed (not a damaged ciphertext: that is
-    /// ``authenticationFailed``); the text says what is wrong, never a value.
+    /// An export, import file or bundle is malformed or refused (not a damaged ciphertext:
+    /// that is ``authenticationFailed``, or ``bundleAuthenticationFailed`` for a bundle); the
+    /// text says what is wrong, never a value.
     case invalidImport(String)
     /// A workspace with this id already exists.
     case workspaceExists(String)
@@ -39,6 +40,9 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidValue(String)
     /// Stored data could not be authenticated: wrong KEK, or a tampered, moved or swapped row.
     case authenticationFailed
+    /// An export bundle does not authenticate: altered, truncated or extended, or sealed for
+    /// another recipient key or passphrase. Bundles do not involve the KEK.
+    case bundleAuthenticationFailed
     /// The key-encryption key cannot be used (missing or unprotected key file, wrong passphrase…).
     case keyUnavailable(String)
     /// The configured KEK (`configured`, its fingerprint) opens none of the store's wrapped
@@ -60,11 +64,24 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The store's contents are damaged or from an unknown schema version.
     case storeCorrupted(String)
 
+    /// Whether the store itself failed (``storeUnavailable(_:)``, ``storeCorrupted(_:)``), as
+    /// opposed to a key, a name or a value.
+    public var isStoreFailure: Bool {
+        switch self {
+        case .storeUnavailable, .storeCorrupted: return true
+        default: return false
+        }
+    }
+
     /// Maps an error from the envelope core into the vault's vocabulary.
     public init(_ error: CofferCryptoError) {
         switch error {
         case .authenticationFailed, .malformedHeader:
             self = .authenticationFailed
+        case .invalidBundle(let why):
+            self = .invalidImport("export bundle refused: \(why)")
+        case .bundleAuthenticationFailed:
+            self = .bundleAuthenticationFailed
         case .wrongPassphrase, .kekUnavailable, .invalidKey:
             self = .keyUnavailable(error.description)
         case .messageTooLarge(let limit):
@@ -103,6 +120,7 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidValue(let why): return "invalid value: \(why)"
         case .authenticationFailed:
             return "authentication failed: stored data does not open with this KEK (wrong key, or the data was altered or moved)"
+        case .bundleAuthenticationFailed: return CofferCryptoError.bundleAuthenticationFailed.description + "; nothing was written"
         case .keyUnavailable(let why): return why
         case .wrongKEK(let configured, let stored):
             return "the configured KEK \(configured) is not this store's (its keys are wrapped by \(stored.map(\.description).joined(separator: ", "))); "

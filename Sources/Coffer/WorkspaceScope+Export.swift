@@ -56,11 +56,16 @@ extension WorkspaceScope {
     }
 
     /// Opens a passphrase-sealed bundle and imports it (see ``importBundle(_:identity:overwrite:)``).
+    /// - Parameter maxArgon2Cost: the most Argon2id work accepted from the bundle's header
+    ///   (default ``ExportBundle/defaultMaxCost``, 4 passes over 256 MiB): a bundle asking for
+    ///   more is refused with ``VaultError/invalidImport(_:)`` before Argon2id runs. A damaged
+    ///   bundle or a wrong passphrase is ``VaultError/bundleAuthenticationFailed``.
     @discardableResult
     public func importBundle(
-        _ bundle: [UInt8], passphrase: SecretBytes, overwrite: Bool = false, creatingWorkspace: Bool = false
+        _ bundle: [UInt8], passphrase: SecretBytes, maxArgon2Cost: PassphraseKEKProvider.Cost = ExportBundle.defaultMaxCost,
+        overwrite: Bool = false, creatingWorkspace: Bool = false
     ) async throws -> ImportReport {
-        let json = try await VaultCore.mappingCrypto { try ExportBundle.open(bundle, passphrase: passphrase) }
+        let json = try await VaultCore.mappingCrypto { try ExportBundle.open(bundle, passphrase: passphrase, maxCost: maxArgon2Cost) }
         return try await importSecrets(try WorkspaceExport(json: json), overwrite: overwrite, creatingWorkspace: creatingWorkspace)
     }
 

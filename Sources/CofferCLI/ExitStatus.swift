@@ -50,8 +50,10 @@ struct CLIFailure: Error, CustomStringConvertible {
                 message: "\(crypto). Check that --kek / COFFER_KEK names the key the data was sealed with.")
         case .wrongPassphrase:
             return CLIFailure(status: .authenticationFailed, message: "\(crypto)")
-        case .malformedHeader, .invalidContext, .messageTooLarge:
+        case .malformedHeader, .invalidContext, .messageTooLarge, .invalidBundle:
             return CLIFailure(status: .invalidInput, message: "\(crypto)")
+        case .bundleAuthenticationFailed:
+            return CLIFailure(status: .authenticationFailed, message: "\(crypto)")
         case .invalidKey, .kekUnavailable:
             return CLIFailure(status: .configuration, message: "\(crypto)")
         case .libraryFailure:
@@ -74,7 +76,7 @@ extension CLIFailure {
         case .dataKeyInUse: status = .invalidInput
         case .dataKeyNotFound: status = .notFound
         case .workspaceExists, .emptyValue, .valueTooLarge, .invalidValue: status = .invalidInput
-        case .authenticationFailed, .wrongKEK: status = .authenticationFailed
+        case .authenticationFailed, .wrongKEK, .bundleAuthenticationFailed: status = .authenticationFailed
         case .keyUnavailable: status = .configuration
         case .storeUnavailable, .storeCorrupted: status = .storeUnavailable
         @unknown default: status = .software

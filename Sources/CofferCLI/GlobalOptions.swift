@@ -18,18 +18,19 @@ struct GlobalOptions: ParsableArguments {
     var previousKek: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "Log level on stderr: trace, debug, info, notice, warning, error, critical (default: $COFFER_LOG_LEVEL or warning).",
+        "Log lines on stderr from this level up: trace, debug, info, notice, warning, error, critical (default: $COFFER_LOG_LEVEL, else none: a failure prints only its one-line error).",
         valueName: "level"))
     var logLevel: String?
 
-    /// The logger of this run; only the CLI bootstraps logging.
+    /// The logger of this run; only the CLI bootstraps logging. Without `--log-level` or
+    /// `COFFER_LOG_LEVEL` nothing is logged, so a failure is exactly one line on stderr.
     func makeLogger() -> Logger {
         let env = ProcessInfo.processInfo.environment
-        let levelName = logLevel ?? env["COFFER_LOG_LEVEL"] ?? "warning"
-        let level = Logger.Level(rawValue: levelName.lowercased()) ?? .warning
+        let levelName = logLevel ?? env["COFFER_LOG_LEVEL"].flatMap { $0.isEmpty ? nil : $0 }
+        let level = levelName.map { Logger.Level(rawValue: $0.lowercased()) ?? .warning }
         Bootstrap.once(level: level)
         var logger = Logger(label: "coffer")
-        logger.logLevel = level
+        logger.logLevel = level ?? .critical
         return logger
     }
 
@@ -69,10 +70,12 @@ struct GlobalOptions: ParsableArguments {
 /// Installs the stderr log handler exactly once per process.
 enum Bootstrap {
     private static let done = Mutex(false)
-    static func once(level: Logger.Level) {
+    /// `level` nil: no log output at all.
+    static func once(level: Logger.Level?) {
         done.withLock { done in
             guard !done else { return }
             LoggingSystem.bootstrap { label in
+                guard let level else { return SwiftLogNoOpLogHandler(label) }
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
                 return handler

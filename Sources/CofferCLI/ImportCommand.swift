@@ -16,6 +16,8 @@ extension CofferCommand {
                   coffer import acme --file acme.json                               (JSON from coffer export)
                   coffer import acme --format bundle --identity recipient.key --file acme.bundle
                   COFFER_BUNDLE_PASSPHRASE=… coffer import acme --format bundle --file acme.bundle
+                A passphrase bundle asking for more Argon2id work than --max-argon2-passes (default 4)
+                or --max-argon2-memory (MiB, default 256) is refused before Argon2id runs (exit 65).
                   coffer import acme --format fernet --fernet-key-file new.key --fernet-key-file old.key \\
                       --ttl 86400 --file tokens.tsv
                 Fernet input: one 'name<TAB>token' per line ('#' comments and blank lines skipped); keys
@@ -35,6 +37,14 @@ extension CofferCommand {
         var identity: String?
         @Option(name: .long, help: ArgumentHelp("bundle: read the passphrase from this file (or COFFER_BUNDLE_PASSPHRASE).", valueName: "path"))
         var passphraseFile: String?
+        @Option(name: .long, help: ArgumentHelp(
+            "bundle: refuse a passphrase bundle whose header asks for more Argon2id passes than this, before running Argon2id (1...32; default 4).",
+            valueName: "n"))
+        var maxArgon2Passes: UInt64 = ExportBundle.defaultMaxCost.opsLimit
+        @Option(name: .long, help: ArgumentHelp(
+            "bundle: refuse a passphrase bundle whose header asks for more Argon2id memory than this many MiB, before running Argon2id (1...1024; default 256).",
+            valueName: "mib"))
+        var maxArgon2Memory: Int = ExportBundle.defaultMaxCost.memLimitBytes >> 20
         @Option(name: .long, help: ArgumentHelp("fernet: a Fernet key file (repeatable; tried in order).", valueName: "path"))
         var fernetKeyFile: [String] = []
         @Option(name: .long, help: ArgumentHelp("fernet: reject tokens older than this many seconds.", valueName: "seconds"))
@@ -54,6 +64,13 @@ extension CofferCommand {
             if let ttl { try ArgumentRanges.check(ttl, in: ArgumentRanges.ttl, option: "--ttl") }
             if format != "bundle", identity != nil || passphraseFile != nil { throw ValidationError("--identity and --passphrase-file are for --format bundle") }
             if format == "bundle", identity != nil, passphraseFile != nil { throw ValidationError("pass --identity or --passphrase-file, not both") }
+            let formatMax = ExportBundle.formatMaxCost
+            guard (1...formatMax.opsLimit).contains(maxArgon2Passes) else {
+                throw ValidationError("--max-argon2-passes must be 1...\(formatMax.opsLimit)")
+            }
+            guard (1...(formatMax.memLimitBytes >> 20)).contains(maxArgon2Memory) else {
+                throw ValidationError("--max-argon2-memory must be 1...\(formatMax.memLimitBytes >> 20) (MiB)")
+            }
         }
 
         func run() async throws {
@@ -72,7 +89,9 @@ extension CofferCommand {
                         if let identity {
                             json = try ExportBundle.open(bytes, with: try X25519KeyPair.load(secretKeyFile: identity))
                         } else {
-                            json = try ExportBundle.open(bytes, passphrase: try BundlePassphrase.read(file: passphraseFile))
+                            json = try ExportBundle.open(
+                                bytes, passphrase: try BundlePassphrase.read(file: passphraseFile),
+                                maxCost: .init(opsLimit: maxArgon2Passes, memLimitBytes: maxArgon2Memory << 20))
                         }
                     } catch let error as CofferCryptoError {
                         throw VaultError(error)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coffer
 import CofferInput
+import CofferCrypto
 import Foundation
 
 extension CofferCommand {
@@ -22,8 +23,8 @@ extension CofferCommand {
                       let wrapped = Data(base64Encoded: document.wrappedDataKey) else {
                     throw CLIFailure(status: .invalidInput, message: "document fields are not valid base64")
                 }
-                let valueHeader = try CiphertextHeader(parsing: Array(sealed))
-                let keyHeader = try CiphertextHeader(parsing: Array(wrapped))
+                let valueHeader = try header(of: sealed, field: "ciphertext")
+                let keyHeader = try header(of: wrapped, field: "wrappedDataKey")
                 let info: [(String, String)] = [
                     ("workspace", document.workspace),
                     ("name", document.name),
@@ -49,6 +50,19 @@ extension CofferCommand {
             }
         }
     }
+}
+
+/// The public header of a document field, or a failure that speaks of the document (no key
+/// is involved in inspecting): exit 65.
+private func header(of bytes: Data, field: String) throws -> CiphertextHeader {
+    let why: String
+    do {
+        if bytes.count >= CiphertextHeader.overhead { return try CiphertextHeader(parsing: Array(bytes)) }
+        why = "it is \(bytes.count) bytes long, shorter than the \(CiphertextHeader.overhead) bytes of a Coffer v1 ciphertext's header, nonce and tag"
+    } catch CofferCryptoError.malformedHeader(let reason) {
+        why = reason
+    }
+    throw CLIFailure(status: .invalidInput, message: "the document's \(field) is not a Coffer ciphertext: \(why); the document is damaged")
 }
 
 /// `keyID` as 8 lowercase hex digits.

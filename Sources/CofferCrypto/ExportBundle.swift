@@ -11,10 +11,24 @@ import CSodium
 ///
 /// Opening either returns the whole payload or throws: any change to any byte, truncation,
 /// extension, a wrong recipient key or a wrong passphrase is
-/// ``CofferCryptoError/authenticationFailed``. Bytes that are not an export bundle, or a
-/// format version or kind this build does not know, are
-/// ``CofferCryptoError/malformedHeader(_:)``.
+/// ``CofferCryptoError/bundleAuthenticationFailed``. Bytes that are not an export bundle, a
+/// format version or kind this build does not know, a bundle of the other kind than the key
+/// offered, or a passphrase bundle asking for more Argon2id work than the opener accepts
+/// (``defaultMaxCost``) are ``CofferCryptoError/invalidBundle(_:)``.
 public enum ExportBundle {
+    /// The most Argon2id work ``open(_:passphrase:maxCost:)`` accepts by default: 4 passes
+    /// over 256 MiB (libsodium MODERATE, which ``seal(_:passphrase:cost:)`` uses by default,
+    /// is 3 passes over 256 MiB). A forged header could otherwise make the opener spend up
+    /// to the format's limit of 32 passes over 1 GiB (about 25 s) before the bundle is
+    /// rejected. Bundles sealed at a higher cost (``PassphraseKEKProvider/Cost/sensitive``)
+    /// need a higher `maxCost`.
+    public static let defaultMaxCost = PassphraseKEKProvider.Cost(opsLimit: 4, memLimitBytes: 256 << 20)
+
+    /// The format's own limit on a passphrase bundle's cost: 32 passes over 1 GiB. No
+    /// `maxCost` goes beyond it.
+    public static let formatMaxCost = PassphraseKEKProvider.Cost(
+        opsLimit: ExportBundleHeader.maxOpsLimit, memLimitBytes: Int(ExportBundleHeader.maxMemLimit))
+
     /// Seals `payload` to a recipient's X25519 public key.
     /// - Throws: ``CofferCryptoError/messageTooLarge(limit:)`` above
     ///   ``EnvelopeKey/maxPlaintextBytes``; ``CofferCryptoError/invalidKey(_:)`` for a
@@ -74,27 +88,26 @@ public enum ExportBundle {
     }
 
     /// Which kind of bundle this is, from its header alone (no key needed).
-    /// - Throws: ``CofferCryptoError/malformedHeader(_:)`` for bytes that are not an export
-    ///   bundle or an unknown version or kind; ``CofferCryptoError/authenticationFailed`` for a
-    ///   truncated bundle. A bundle whose kind is readable can still fail to open.
+    /// - Throws: ``CofferCryptoError/invalidBundle(_:)`` for bytes that are not an export
+    ///   bundle or an unknown version or kind; ``CofferCryptoError/bundleAuthenticationFailed``
+    ///   for a truncated bundle. A bundle whose kind is readable can still fail to open.
     public static func recipientKind(of bundle: [UInt8]) throws -> ExportBundle.Kind {
         try bundle.withUnsafeBytes { b in try ExportBundleHeader(parsing: b).kind }
     }
 
     /// Opens a bundle sealed to `identity`'s public key.
-    /// - Throws: ``CofferCryptoError/authenticationFailed`` for any damage or when the bundle
-    ///   was sealed to another key; ``CofferCryptoError/malformedHeader(_:)`` for bytes that
-    ///   are not a bundle this build reads; ``CofferCryptoError/invalidKey(_:)`` for a
-    ///   passphrase bundle.
+    /// - Throws: ``CofferCryptoError/bundleAuthenticationFailed`` for any damage or when the
+    ///   bundle was sealed to another key; ``CofferCryptoError/invalidBundle(_:)`` for bytes
+    ///   that are not a bundle this build reads, or a passphrase bundle.
     public static func open(_ bundle: [UInt8], with identity: X25519KeyPair) throws -> SecretBytes {
         try Sodium.ensureReady()
         return try bundle.withUnsafeBytes { b in
             let header = try ExportBundleHeader(parsing: b)
             guard case .x25519(let fingerprint, let sealedKey) = header.fields else {
-                throw CofferCryptoError.invalidKey(
-                    "this export bundle is sealed with a passphrase, not to an X25519 key; open it with its passphrase")
+                throw CofferCryptoError.invalidBundle(
+                    "this bundle is sealed with a passphrase, not to an X25519 key; open it with its passphrase")
             }
-            guard fingerprint == identity.publicKey.fingerprintBytes else { throw CofferCryptoError.authenticationFailed }
+            guard fingerprint == identity.publicKey.fingerprintBytes else { throw CofferCryptoError.bundleAuthenticationFailed }
             let contentKey = try SecureBytes(count: SymmetricKey.byteCount) { (out: UnsafeMutableRawBufferPointer) throws in
                 let rc = identity.secretKey.withUnsafeBytes { sk in
                     crypto_box_seal_open(
@@ -102,31 +115,33 @@ public enum ExportBundle {
                         sealedKey.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(sealedKey.count),
                         identity.publicKey.bytes, sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 }
-                guard rc == 0 else { throw CofferCryptoError.authenticationFailed }
+                guard rc == 0 else { throw CofferCryptoError.bundleAuthenticationFailed }
             }
             return try openPayload(header, contentKey: SymmetricKey(contentKey))
         }
     }
 
     /// Opens a bundle sealed under `passphrase`. This runs Argon2id at the cost recorded in
-    /// the bundle (at most 32 passes over 1 GiB).
-    /// - Throws: ``CofferCryptoError/authenticationFailed`` for any damage or a wrong
-    ///   passphrase (the two cannot be told apart); ``CofferCryptoError/malformedHeader(_:)``
-    ///   for bytes that are not a bundle this build reads; ``CofferCryptoError/invalidKey(_:)``
-    ///   for an X25519 bundle; ``CofferCryptoError/libraryFailure(operation:)`` when Argon2id
-    ///   cannot get its memory.
-    public static func open(_ bundle: [UInt8], passphrase: SecretBytes) throws -> SecretBytes {
+    /// the bundle, once that cost is checked against `maxCost` (and the format's limit,
+    /// ``formatMaxCost``): a header asking for more passes or more memory is refused before
+    /// Argon2id runs.
+    /// - Parameter maxCost: the most Argon2id work accepted, in passes and in bytes of memory
+    ///   (each checked on its own); default ``defaultMaxCost``, 4 passes over 256 MiB.
+    /// - Throws: ``CofferCryptoError/bundleAuthenticationFailed`` for any damage or a wrong
+    ///   passphrase (the two cannot be told apart); ``CofferCryptoError/invalidBundle(_:)``
+    ///   for bytes that are not a bundle this build reads, an X25519 bundle, or a cost above
+    ///   `maxCost`; ``CofferCryptoError/libraryFailure(operation:)`` when Argon2id cannot get
+    ///   its memory.
+    public static func open(_ bundle: [UInt8], passphrase: SecretBytes, maxCost: PassphraseKEKProvider.Cost = defaultMaxCost) throws -> SecretBytes {
         try Sodium.ensureReady()
         return try bundle.withUnsafeBytes { b in
             let header = try ExportBundleHeader(parsing: b)
             guard case .passphrase(let ops, let mem, let salt, let wrappedKey) = header.fields else {
-                throw CofferCryptoError.invalidKey(
-                    "this export bundle is sealed to an X25519 key (\(header.kind)), not with a passphrase; open it with that key's secret key file")
+                throw CofferCryptoError.invalidBundle(
+                    "this bundle is sealed to an X25519 key (\(header.kind)), not with a passphrase; open it with that key's secret key file")
             }
-            // Coffer never writes a cost outside the limits: such a header is damaged, and is
-            // refused before Argon2id runs (a forged cost could otherwise ask for any memory).
-            guard ExportBundleHeader.costProblem(opsLimit: ops, memLimit: mem) == nil else {
-                throw CofferCryptoError.authenticationFailed
+            if let why = costRefusal(opsLimit: ops, memLimit: mem, maxCost: maxCost) {
+                throw CofferCryptoError.invalidBundle(why)
             }
             let wrappingKey: SymmetricKey
             do {
@@ -135,7 +150,7 @@ public enum ExportBundle {
                 }
             } catch CofferCryptoError.invalidKey {
                 // Only a passphrase longer than libsodium accepts gets here: it cannot be the one.
-                throw CofferCryptoError.authenticationFailed
+                throw CofferCryptoError.bundleAuthenticationFailed
             }
             let wrapper = try EnvelopeKey(wrappingKey, id: ExportBundleHeader.keyID)
             let prefix = UnsafeRawBufferPointer(rebasing: header.bytes[..<ExportBundleHeader.passphraseWrapOffset])
@@ -186,13 +201,27 @@ public enum ExportBundle {
         return try authenticating { try key.open(header.payload, context: context) }
     }
 
-    /// Runs `body`, reporting a ciphertext header the envelope code does not know (only
-    /// possible through damage inside the bundle) as an authentication failure.
+    /// Runs `body`, reporting any failure to open a part of the bundle, including a
+    /// ciphertext header the envelope code does not know (only possible through damage
+    /// inside the bundle), as the bundle's authentication failure.
     private static func authenticating<R>(_ body: () throws -> R) throws -> R {
         do {
             return try body()
-        } catch CofferCryptoError.malformedHeader {
-            throw CofferCryptoError.authenticationFailed
+        } catch CofferCryptoError.malformedHeader, CofferCryptoError.authenticationFailed {
+            throw CofferCryptoError.bundleAuthenticationFailed
         }
+    }
+
+    /// Why a passphrase bundle's recorded cost is refused under `maxCost`, or `nil`.
+    static func costRefusal(opsLimit: UInt64, memLimit: UInt64, maxCost: PassphraseKEKProvider.Cost) -> String? {
+        let mib = { (bytes: UInt64) in bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes" }
+        if let why = ExportBundleHeader.costProblem(opsLimit: opsLimit, memLimit: memLimit) {
+            return "its header asks for an Argon2id cost no Coffer bundle has (\(why)); it is damaged or forged"
+        }
+        let maxMemory = UInt64(max(0, maxCost.memLimitBytes))
+        guard opsLimit > maxCost.opsLimit || memLimit > maxMemory else { return nil }
+        return "its header asks for Argon2id with \(opsLimit) passes over \(mib(memLimit)), more than the "
+            + "\(maxCost.opsLimit) passes over \(mib(maxMemory)) accepted; it was not tried. If you trust its sender, "
+            + "raise the limit (coffer import --max-argon2-passes N --max-argon2-memory MIB)"
     }
 }

@@ -60,31 +60,31 @@ struct ExportBundleHeader {
 
     /// Parses the header of `bundle`; the pointers in the result point into `bundle`.
     ///
-    /// - Throws: ``CofferCryptoError/malformedHeader(_:)`` when the bytes are not an export
+    /// - Throws: ``CofferCryptoError/invalidBundle(_:)`` when the bytes are not an export
     ///   bundle at all or name a format version or kind this build does not know (public
-    ///   facts); ``CofferCryptoError/authenticationFailed`` when a bundle is truncated (damage).
+    ///   facts); ``CofferCryptoError/bundleAuthenticationFailed`` when a bundle is truncated (damage).
     ///   Argon2id parameters are not checked here (see ``costProblem(opsLimit:memLimit:)``).
     init(parsing bundle: UnsafeRawBufferPointer) throws {
         guard bundle.count > 0 else {
-            throw CofferCryptoError.malformedHeader("the input is empty, not a Coffer export bundle")
+            throw CofferCryptoError.invalidBundle("the input is empty, not a Coffer export bundle")
         }
         for i in 0..<min(bundle.count, Self.magic.count) where bundle[i] != Self.magic[i] {
-            throw CofferCryptoError.malformedHeader("not a Coffer export bundle (it does not start with \"CFXB\")")
+            throw CofferCryptoError.invalidBundle("not a Coffer export bundle (it does not start with \"CFXB\")")
         }
-        guard bundle.count >= Self.prefixCount else { throw CofferCryptoError.authenticationFailed }
+        guard bundle.count >= Self.prefixCount else { throw CofferCryptoError.bundleAuthenticationFailed }
         guard bundle[4] == Self.formatVersion else {
-            throw CofferCryptoError.malformedHeader(
+            throw CofferCryptoError.invalidBundle(
                 "export bundle format version \(bundle[4]) is not supported by this build (it reads version \(Self.formatVersion))")
         }
         guard let kind = KindByte(rawValue: bundle[5]) else {
-            throw CofferCryptoError.malformedHeader("unknown export bundle kind \(bundle[5]) (known: 1 = X25519, 2 = passphrase)")
+            throw CofferCryptoError.invalidBundle("unknown export bundle kind \(bundle[5]) (known: 1 = X25519, 2 = passphrase)")
         }
         let count: Int
         switch kind {
         case .x25519: count = Self.x25519Count
         case .passphrase: count = Self.passphraseCount
         }
-        guard bundle.count >= count + CiphertextHeader.overhead else { throw CofferCryptoError.authenticationFailed }
+        guard bundle.count >= count + CiphertextHeader.overhead else { throw CofferCryptoError.bundleAuthenticationFailed }
         bytes = UnsafeRawBufferPointer(rebasing: bundle[..<count])
         payload = UnsafeRawBufferPointer(rebasing: bundle[count...])
         switch kind {

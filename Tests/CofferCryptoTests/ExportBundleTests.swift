@@ -73,23 +73,23 @@ struct ExportBundleTests {
         let alice = try X25519KeyPair.generate()
         let bob = try X25519KeyPair.generate()
         let bundle = try ExportBundle.seal(Self.payload(100), to: alice.publicKey)
-        #expect(TestSupport.cofferError { _ = try ExportBundle.open(bundle, with: bob) } == .authenticationFailed)
+        #expect(TestSupport.cofferError { _ = try ExportBundle.open(bundle, with: bob) } == .bundleAuthenticationFailed)
         // Even with the fingerprint rewritten to Bob's, the sealed key and the header binding fail.
         var forged = bundle
         forged.replaceSubrange(6..<14, with: try [UInt8](hex: bob.publicKey.fingerprint))
-        #expect(TestSupport.cofferError { _ = try ExportBundle.open(forged, with: bob) } == .authenticationFailed)
-        #expect(TestSupport.cofferError { _ = try ExportBundle.open(forged, with: alice) } == .authenticationFailed)
+        #expect(TestSupport.cofferError { _ = try ExportBundle.open(forged, with: bob) } == .bundleAuthenticationFailed)
+        #expect(TestSupport.cofferError { _ = try ExportBundle.open(forged, with: alice) } == .bundleAuthenticationFailed)
         #expect(try ExportBundle.open(bundle, with: alice).count == 100)
     }
 
-    @Test("a wrong passphrase fails with authenticationFailed", arguments: [
+    @Test("a wrong passphrase fails with bundleAuthenticationFailed", arguments: [
         "correct horse battery stapl", "correct horse battery staple ", "Correct horse battery staple", "x",
     ])
     func wrongPassphrase(_ wrong: String) throws {
         let bundle = try ExportBundle.seal(Self.payload(64), passphrase: Self.passphrase, cost: testCost)
         #expect(TestSupport.cofferError { _ = try ExportBundle.open(bundle, passphrase: SecretBytes(Array(wrong.utf8))) }
-            == .authenticationFailed)
-        #expect(TestSupport.cofferError { _ = try ExportBundle.open(bundle, passphrase: SecretBytes([])) } == .authenticationFailed)
+            == .bundleAuthenticationFailed)
+        #expect(TestSupport.cofferError { _ = try ExportBundle.open(bundle, passphrase: SecretBytes([])) } == .bundleAuthenticationFailed)
     }
 
     @Test("opening with the other kind of secret says which kind the bundle is")
@@ -97,10 +97,10 @@ struct ExportBundleTests {
         let identity = try X25519KeyPair.generate()
         let x = try ExportBundle.seal(Self.payload(10), to: identity.publicKey)
         let p = try ExportBundle.seal(Self.payload(10), passphrase: Self.passphrase, cost: testCost)
-        guard case .invalidKey(let a) = TestSupport.cofferError({ _ = try ExportBundle.open(x, passphrase: Self.passphrase) }),
-              case .invalidKey(let b) = TestSupport.cofferError({ _ = try ExportBundle.open(p, with: identity) })
+        guard case .invalidBundle(let a) = TestSupport.cofferError({ _ = try ExportBundle.open(x, passphrase: Self.passphrase) }),
+              case .invalidBundle(let b) = TestSupport.cofferError({ _ = try ExportBundle.open(p, with: identity) })
         else {
-            Issue.record("expected invalidKey for a kind mismatch")
+            Issue.record("expected invalidBundle for a kind mismatch")
             return
         }
         #expect(a.contains("X25519"))

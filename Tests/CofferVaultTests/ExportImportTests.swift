@@ -121,9 +121,9 @@ struct ExportImportTests {
         let dest = try target.vault.workspace("dest")
         var damaged = bundle
         damaged[damaged.count / 2] ^= 0x01
-        await #expect(throws: VaultError.authenticationFailed) { try await dest.importBundle(damaged, identity: recipient) }
+        await #expect(throws: VaultError.bundleAuthenticationFailed) { try await dest.importBundle(damaged, identity: recipient) }
         await #expect(throws: VaultError.self) { try await dest.importBundle(Array(bundle.dropLast(7)), identity: recipient) }
-        await #expect(throws: VaultError.authenticationFailed) { try await dest.importBundle(bundle, identity: try X25519KeyPair.generate()) }
+        await #expect(throws: VaultError.bundleAuthenticationFailed) { try await dest.importBundle(bundle, identity: try X25519KeyPair.generate()) }
         #expect(try await dest.list().isEmpty)
 
         try await dest.importBundle(bundle, identity: recipient)
