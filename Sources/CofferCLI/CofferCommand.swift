@@ -1,5 +1,7 @@
 import ArgumentParser
 import Coffer
+import CofferCrypto
+import Foundation
 
 /// `coffer`: the Coffer keyring CLI.
 @main
@@ -54,4 +56,17 @@ struct CofferCommand: AsyncParsableCommand {
             Purge.self, Audit.self, Export.self, Import.self, Keygen.self,
         ]
     )
+
+    /// Entry point: before anything is parsed, read or derived, the process is made
+    /// non-dumpable with no core-file limit (``ProcessHardening/disableCoreDumps()``), so a
+    /// crash or a signal never writes the KEK, data keys or plaintexts to a core file.
+    static func main() async {
+        do {
+            try ProcessHardening.disableCoreDumps()
+        } catch {
+            Terminal.printError("coffer: cannot disable core dumps (\(error)); refusing to handle keys")
+            exit(ExitStatus.software.rawValue)
+        }
+        await main(nil)
+    }
 }

@@ -44,6 +44,7 @@ final class SQLiteReader: @unchecked Sendable {
         }
         sqlite3_busy_timeout(db, CInt(clamping: Int((busyTimeout * 1000).rounded())))
         sqlite3_extended_result_codes(db, 1)
+        _ = sqlite3_exec(db, SQLiteStore.secureDeleteOn, nil, nil, nil)  // like every connection (read-only: no effect)
         func prepare(_ sql: String) throws -> OpaquePointer {
             var stmt: OpaquePointer?
             let rc = sqlite3_prepare_v3(db, sql, -1, CUnsignedInt(SQLITE_PREPARE_PERSISTENT), &stmt, nil)

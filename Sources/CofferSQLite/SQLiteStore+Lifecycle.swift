@@ -50,8 +50,8 @@ extension SQLiteStore: LifecycleSecretStore {
         return changed
     }
 
-    /// See ``LifecycleSecretStore/shredWorkspace(_:now:newKeyGeneration:)``. The transaction
-    /// runs with `PRAGMA secure_delete` on, so SQLite overwrites the freed content (wrapped
+    /// See ``LifecycleSecretStore/shredWorkspace(_:now:newKeyGeneration:)``. Like every
+    /// connection of the store it runs with `PRAGMA secure_delete` on, so SQLite overwrites the freed content (wrapped
     /// data keys, ciphertexts) with zeros instead of leaving it in free pages; afterwards a
     /// truncating WAL checkpoint is attempted so the old pages do not linger in the `-wal` file
     /// either (best effort: with other connections reading at that instant they stay there until
@@ -60,8 +60,6 @@ extension SQLiteStore: LifecycleSecretStore {
         let result = try write { db -> WorkspaceShredResult? in
             guard let state = try Self.lifecycleState(db, id) else { throw VaultError.workspaceNotFound(id) }
             if state.shredded { return nil }
-            try db.execute(sql: "PRAGMA secure_delete = ON")
-            defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
             let versions = try Int64.fetchAll(
                 db.cachedStatement(sql: "SELECT version FROM data_keys WHERE workspace_id = ? ORDER BY version"),
                 arguments: [id]

@@ -22,6 +22,8 @@ import GRDB
 ///   waiting for another process's lock therefore holds that thread for up to the busy timeout.
 /// - The schema is versioned (``SQLiteSchema``); a database written by a newer Coffer is
 ///   refused with ``VaultError/storeCorrupted(_:)``.
+/// - `PRAGMA secure_delete = ON` on every connection: deleted rows (old ciphertexts, destroyed
+///   wrapped data keys) are overwritten with zeros, not left in free pages.
 /// - Never logs values; they are opaque sealed bytes anyway.
 public final class SQLiteStore: SecretStore {
     /// Path of the database file.
@@ -87,6 +89,9 @@ public final class SQLiteStore: SecretStore {
         config.busyMode = .timeout(options.busyTimeout)
         config.maximumReaderCount = max(1, options.maximumReaderCount)
         config.journalMode = .wal
+        // Every connection overwrites deleted content (old ciphertexts, wrapped keys) with
+        // zeros instead of leaving it in free pages, whatever the system SQLite's build default.
+        config.prepareDatabase { db in try db.execute(sql: Self.secureDeleteOn) }
         do {
             pool = try DatabasePool(path: path, configuration: config)
             // After the pool's WAL set-up, which sets NORMAL on the (single, long-lived) writer.
@@ -101,6 +106,9 @@ public final class SQLiteStore: SecretStore {
             DatabaseFile.tighten(companion, logger: logger)
         }
     }
+
+    /// Set on every connection: freed pages are zeroed (`SQLITE_SECURE_DELETE` at run time).
+    static let secureDeleteOn = "PRAGMA secure_delete = ON"
 
     private static func foreignDatabase(_ path: String, applicationID: Int32) -> VaultError {
         .storeCorrupted(
