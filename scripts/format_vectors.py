@@ -93,6 +93,25 @@ def open_(key: bytes, key_id: int, ctx: dict, blob: bytes) -> bytes:
 # ---------------------------------------------------------------------------- generation
 
 
+KEK_ID_DOMAIN = b"coffer/kek-id/v1"
+KEK_ID_LEN = 16
+
+
+def kek_id(kek: bytes) -> bytes:
+    """FORMAT.md §4: BLAKE2b keyed with the KEK over the domain string, 16-byte output."""
+    return hashlib.blake2b(KEK_ID_DOMAIN, key=kek, digest_size=KEK_ID_LEN).digest()
+
+
+def kek_id_vector(name: str, kek: bytes) -> dict:
+    ident = kek_id(kek)
+    return {
+        "name": name,
+        "kek": kek.hex(),
+        "kek_id": "kek-" + ident.hex(),
+        "header_key_id": struct.unpack(">I", ident[:4])[0],
+    }
+
+
 def fixed(label: str, n: int) -> bytes:
     return hashlib.sha256(("coffer format v1 vectors: " + label).encode()).digest()[:n]
 
@@ -225,8 +244,15 @@ def build() -> dict:
             "Negative vectors keep the nonce and plaintext of the value they were derived from; "
             "'sealed_with' records the key id and context it was sealed under.",
             "Keys and nonces here are fixed for reproducibility; real ciphertexts use random nonces.",
+            "'kek_ids': KEK fingerprints (docs/FORMAT.md §4): 'kek_id' is the text stored in data_keys.kek_id, "
+            "'header_key_id' the u32 written in the header of a data key wrapped under 'kek'.",
         ],
         "vectors": pos + neg,
+        "kek_ids": [
+            kek_id_vector("kek-zero", bytes(32)),
+            kek_id_vector("kek-fixed", fixed("key kek", 32)),
+            kek_id_vector("kek-ff", b"\xff" * 32),
+        ],
     }
 
 
@@ -268,6 +294,11 @@ def verify(path: Path) -> int:
             check(ok, f"{name}: expected ok, got {outcome}")
         else:
             check(outcome == v["expected"], f"{name}: expected {v['expected']}, got {outcome}")
+    for k in doc.get("kek_ids", []):
+        ident = kek_id(bytes.fromhex(k["kek"]))
+        check(k["kek_id"] == "kek-" + ident.hex() and k["header_key_id"] == struct.unpack(">I", ident[:4])[0],
+              f"{k['name']}: KEK id")
+    check(len(doc.get("kek_ids", [])) > 0, "KEK id vectors present")
     # Generation is deterministic and the file is its output.
     check(render(build()) == path.read_text(encoding="utf-8"), "file differs from --generate output")
     print(f"{passed} passed, {failed} failed")
