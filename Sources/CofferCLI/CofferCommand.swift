@@ -65,7 +65,7 @@ struct CofferCommand: AsyncParsableCommand {
             try ProcessHardening.disableCoreDumps()
         } catch {
             Terminal.printError("coffer: cannot disable core dumps (\(error)); refusing to handle keys")
-            exit(ExitStatus.software.rawValue)
+            Foundation.exit(ExitStatus.software.rawValue)
         }
         await main(nil)
     }

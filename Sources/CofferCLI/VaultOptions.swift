@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coffer
 import CofferInput
+import CofferCrypto
 import CofferPostgres
 import CofferSQLite
 import Foundation
@@ -107,6 +108,11 @@ struct VaultOptions: ParsableArguments {
         }
         let kek = try global.kekProvider(logger: logger)
         let previous = try global.previousKEKProviders(logger: logger)
+        // Every configured KEK is loaded now, so a missing, unprotected or unreadable key source
+        // is its own error (exit 78) on every command, also those that would not need it.
+        for provider in [kek] + previous {
+            if let loaded = provider as? any LoadedKEKProvider { try loaded.load() }
+        }
         var configuration = try vaultConfiguration()
         if let grace { configuration.deletionGracePeriod = grace }
         let vault = Vault(store: store, kek: kek, previousKEKs: previous, configuration: configuration, logger: logger)

@@ -172,14 +172,14 @@ enum POSIXFile {
     static func notRegularMessage(what: String, path: String, type: UInt32) -> String {
         let kind: String
         switch type {
-        case 0o010000: kind = "a FIFO (named pipe)"
-        case 0o020000: kind = "a character device"
-        case 0o060000: kind = "a block device"
-        case 0o040000: kind = "a directory"
-        case 0o140000: kind = "a socket"
-        default: kind = "not a regular file"
+        case 0o010000: kind = " (it is a FIFO)"
+        case 0o020000: kind = " (it is a character device)"
+        case 0o060000: kind = " (it is a block device)"
+        case 0o040000: kind = " (it is a directory)"
+        case 0o140000: kind = " (it is a socket)"
+        default: kind = ""
         }
-        return "\(what) \(path) is \(kind); name a regular file that holds the key"
+        return "\(what) \(path) is not a regular file\(kind); name a regular file that holds the key"
     }
 
     /// Makes a permission value readable: `0644`.

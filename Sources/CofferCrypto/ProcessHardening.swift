@@ -16,7 +16,7 @@ import CSodium
 /// that loads a KEK or reads secrets (the `coffer` CLI does so before parsing its arguments):
 ///
 /// ```swift
-/// try ProcessHardening.disableCoreDumps()   // first thing in main
+/// try ProcessHardening.disableCoreDumps()   // first thing in main; see its options
 /// ```
 public enum ProcessHardening {
     /// Makes the process non-dumpable and sets its core-file limit to zero.
@@ -28,9 +28,23 @@ public enum ProcessHardening {
     /// - Everywhere, `setrlimit(RLIMIT_CORE, 0)` for the soft and hard limits, which is
     ///   inherited by children.
     ///
+    /// - Unless `keepingCrashBacktraces`, the Swift runtime's crash backtracer is turned off
+    ///   by restoring the default action of the signals it catches (`SIGQUIT`, `SIGILL`,
+    ///   `SIGTRAP`, `SIGABRT`, `SIGBUS`, `SIGFPE`, `SIGSEGV`): that backtracer is another
+    ///   process that reads this one's memory and prints registers to stderr, and it can hang
+    ///   the dying process (for example while its stdout pipe is full). A crash then ends the
+    ///   process at once, with no core file.
+    ///
     /// Idempotent; there is no way back for the hard limit.
     /// - Throws: ``CofferCryptoError/libraryFailure(operation:)`` naming the call that failed.
-    public static func disableCoreDumps() throws {
+    public static func disableCoreDumps(keepingCrashBacktraces: Bool = false) throws {
+        if !keepingCrashBacktraces {
+            for signal in [SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV] {
+                guard Self.restoreDefaultAction(signal) else {
+                    throw CofferCryptoError.libraryFailure(operation: "sigaction(\(signal), SIG_DFL) (errno \(errno))")
+                }
+            }
+        }
         var none = rlimit(rlim_cur: 0, rlim_max: 0)
         guard setrlimit(coreResource, &none) == 0 else {
             throw CofferCryptoError.libraryFailure(operation: "setrlimit(RLIMIT_CORE, 0) (errno \(errno))")
@@ -40,6 +54,18 @@ public enum ProcessHardening {
             throw CofferCryptoError.libraryFailure(operation: "prctl(PR_SET_DUMPABLE, 0) (errno \(errno))")
         }
         #endif
+    }
+
+    private static func restoreDefaultAction(_ signal: Int32) -> Bool {
+        var action = sigaction()
+        #if canImport(Darwin)
+        action.__sigaction_u.__sa_handler = SIG_DFL
+        #else
+        action.__sigaction_handler.sa_handler = SIG_DFL
+        #endif
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        return sigaction(signal, &action, nil) == 0
     }
 
     /// Whether the kernel would write a core file for this process now: false after
