@@ -81,7 +81,8 @@ case ${1:-} in
       smoke=$scratch/smoke/$t
       rm -rf "$smoke"; mkdir -p "$smoke" "$scratch/artifacts"
       log=$scratch/smoke/$t.log
-      if ! "$(binary "$t")" -max_total_time="$seconds" -detect_leaks=0 -rss_limit_mb=2048 -timeout=20 \
+      # A fixed seed (COFFER_FUZZ_SMOKE_SEED) keeps the mutation sequence the same run to run.
+      if ! "$(binary "$t")" -seed="${COFFER_FUZZ_SMOKE_SEED:-1}" -max_total_time="$seconds" -detect_leaks=0 -rss_limit_mb=2048 -timeout=20 \
            -print_final_stats=1 -artifact_prefix="$scratch/artifacts/$t-" "$smoke" "Fuzz/Corpus/$t" > "$log" 2>&1; then
         tail -n 40 "$log" >&2
         echo "fuzz smoke: $t FAILED (input saved under $scratch/artifacts/)" >&2
