@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CofferSQLite", targets: ["CofferSQLite"]),
         .library(name: "CofferStoreConformance", targets: ["CofferStoreConformance"]),
         .library(name: "CofferPostgres", targets: ["CofferPostgres"]),
+        .library(name: "CofferAWSKMS", targets: ["CofferAWSKMS"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
         .executable(name: "coffer-vault-bench", targets: ["CofferVaultBench"]),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries, found through pkg-config. Only CofferCrypto imports them.
@@ -74,6 +77,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A KEK held in AWS KMS (or any KMS-compatible endpoint): SigV4-signed JSON calls over
+        // async-http-client; HMAC/SHA-256 come from CofferCrypto's OpenSSL calls (docs/KMS.md).
+        .target(
+            name: "CofferAWSKMS",
+            dependencies: [
+                "CofferCrypto", "CofferInput",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The behaviour every SecretStore must show, as checks any store's tests can run.
         .target(
             name: "CofferStoreConformance",
@@ -83,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "CofferCLI",
             dependencies: [
-                "Coffer", "CofferCrypto", "CofferInput", "CofferSQLite", "CofferPostgres",
+                "Coffer", "CofferCrypto", "CofferInput", "CofferSQLite", "CofferPostgres", "CofferAWSKMS",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "CofferRotationBench",
             dependencies: [
-                "Coffer", "CofferCrypto", "CofferSQLite",
+                "Coffer", "CofferCrypto", "CofferSQLite", "CofferAWSKMS",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -163,10 +178,16 @@ let package = Package(
         .testTarget(
             name: "CofferPostgresTests",
             dependencies: [
-                "Coffer", "CofferCrypto", "CofferPostgres", "CofferStoreConformance", "coffer-store-stress", "CofferCLI",
+                "Coffer", "CofferCrypto", "CofferPostgres", "CofferStoreConformance", "coffer-store-stress", "CofferCLI", "CofferTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CofferAWSKMSTests",
+            dependencies: ["CofferAWSKMS", "Coffer", "CofferCrypto", "CofferSQLite", "CofferTestSupport", "CofferCLI"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -42,6 +42,7 @@ let package = Package(
         fuzzer("FuzzPostgresURL", [input]),
         fuzzer("FuzzDuration", [input]),
         fuzzer("FuzzTimestamp", [input]),
+        fuzzer("FuzzKMSParsers", [input]),
     ],
     swiftLanguageModes: [.v6]
 )

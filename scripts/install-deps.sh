@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Coffer needs on a Debian machine, only where missing: the C libraries it links
-# (OpenSSL libcrypto, libsodium) with pkg-config, and Python's `cryptography` for the format
-# cross-check. Needs root (or sudo) only when something is missing.
+# (OpenSSL libcrypto, libsodium) with pkg-config, Python's `cryptography` for the format
+# cross-check, and `moto[server]` (a local KMS endpoint, and botocore for the SigV4 vectors). Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
 APT_PKGS=(pkg-config libssl-dev libsodium-dev libsqlite3-dev python3)
@@ -20,6 +20,13 @@ fi
 if ! python3 -c 'from cryptography.hazmat.primitives.ciphers.aead import AESGCM' 2>/dev/null; then
   echo "installing Python package: cryptography" >&2
   python3 -m pip install -q cryptography
+fi
+
+# The local KMS-compatible endpoint of the KMS tests (scripts/kms.sh) and botocore, which
+# computes the SigV4 vectors (scripts/sigv4_vectors.py --verify).
+if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import botocore, flask' 2>/dev/null; then
+  echo "installing Python package: moto[server]" >&2
+  python3 -m pip install -q 'moto[server]'
 fi
 
 command -v swift >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)" >&2; exit 1; }

@@ -3,7 +3,8 @@
 # CLI, and runs the main job on the embedded default (a SQLite vault file) with the demo KEK
 # in keys-example/: create a workspace, store tokens, read them back, show versions and
 # metadata, and show that tampered or wrongly keyed data does not open; then the lifecycle
-# commands: workspace delete/undelete, export/import, bundles, crypto-shred, purge, audit.
+# commands: workspace delete/undelete, export/import, bundles, crypto-shred, purge, audit; and
+# last, the KMS envelope: the vault's KEK moved into a local AWS KMS endpoint (moto_server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -110,4 +111,23 @@ run history initech-copy db/password
 echo "== the tamper-evident audit log: verify the chain, list who did what (never values)"
 run audit verify
 run audit list --workspace initech
+
+echo "== KMS envelope: move the vault's root key into a KMS (a local AWS KMS endpoint, moto_server)"
+eval "$(bash scripts/kms.sh start)"
+trap 'bash scripts/kms.sh stop "$COFFER_KMS_DIR"; rm -rf "$WORK"' EXIT
+export AWS_ENDPOINT_URL_KMS=$COFFER_TEST_KMS_URL AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo-secret   # moto accepts any credentials
+KMS_KEY=$(python3 -c "import boto3; print(boto3.client('kms').create_key(Description='coffer demo')['KeyMetadata']['Arn'])")
+run kek id --kek "aws-kms:$KMS_KEY"
+run rotate-kek --new-kek "aws-kms:$KMS_KEY"     # every data key re-wrapped by KMS (Encrypt), resumable
+export COFFER_KEK="aws-kms:$KMS_KEY"            # from now on the key file is not needed
+run get acme github/token; echo                  # one Decrypt for acme's data key, then cached
+run workspace create hooli                       # its data key comes from KMS (GenerateDataKey)
+printf 'hooli-webhook-secret' | run put hooli stripe/webhook
+run get hooli stripe/webhook; echo
+run status
+echo "== KMS down: exit 69 (the KEK service is unavailable), nothing changes"
+set +e
+AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9 COFFER_KMS_TIMEOUT=1s "$COFFER" get acme github/token; echo "exit status: $?"
+set -e
 echo "== quick start done"

@@ -2,7 +2,8 @@
 # Runs every Coffer test on a fresh Debian machine: installs what is missing, checks the
 # published format vectors with Python's `cryptography` (an independent AES-GCM), then runs
 # the Swift Testing suites (standard vectors, envelope properties, KEK providers, CLI, stores),
-# then a short fuzz smoke (scripts/fuzz.sh --smoke; COFFER_SKIP_FUZZ=1 skips it).
+# then a short fuzz smoke (scripts/fuzz.sh --smoke; COFFER_SKIP_FUZZ=1 skips it). The AWS KMS
+# tests run against moto_server on loopback (scripts/kms.sh), started here like PostgreSQL.
 #
 # The PostgreSQL store tests need a server: unless COFFER_TEST_POSTGRES_URL and
 # COFFER_TEST_POSTGRES_APP_URL already name one, a throwaway cluster is started with
@@ -14,6 +15,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 echo "== format v1 vectors, checked independently with Python cryptography"
 python3 scripts/format_vectors.py --verify
+echo "== AWS SigV4 vectors, recomputed with botocore"
+python3 scripts/sigv4_vectors.py --verify
 echo "== swift build"
 swift build --build-tests
 if [[ "${COFFER_SKIP_POSTGRES:-}" == "1" ]]; then
@@ -24,6 +27,18 @@ else
   echo "== PostgreSQL: starting a throwaway server"
   eval "$(bash scripts/postgres.sh start)"
   trap 'bash scripts/postgres.sh stop "$COFFER_PG_DIR"' EXIT
+fi
+# The AWS KMS tests need a KMS-compatible endpoint: moto_server on loopback (scripts/kms.sh),
+# unless COFFER_TEST_KMS_URL already names one; COFFER_SKIP_KMS=1 skips them.
+if [[ "${COFFER_SKIP_KMS:-}" == "1" ]]; then
+  echo "WARNING: COFFER_SKIP_KMS=1: the AWS KMS tests are SKIPPED" >&2
+elif [[ -n "${COFFER_TEST_KMS_URL:-}" ]]; then
+  echo "== KMS: using the endpoint in COFFER_TEST_KMS_URL"
+else
+  echo "== KMS: starting moto_server on loopback"
+  eval "$(bash scripts/kms.sh start)"
+  # One trap for both servers (a second `trap ... EXIT` would replace the first).
+  trap 'bash scripts/kms.sh stop "$COFFER_KMS_DIR"; [[ -n "${COFFER_PG_DIR:-}" ]] && bash scripts/postgres.sh stop "$COFFER_PG_DIR"' EXIT
 fi
 echo "== swift test"
 swift test --skip-build

@@ -42,6 +42,7 @@ extension VaultCore {
         case .invalidImport: return (.invalid, "invalid-import")
         case .keyUnavailable: return (.error, "key-unavailable")
         case .storeUnavailable: return (.error, "store-unavailable")
+        case .kekServiceUnavailable: return (.error, "kek-service-unavailable")
         case .storeCorrupted: return (.error, "store-corrupted")
         }
     }

@@ -43,8 +43,11 @@ extension VaultCore {
             // Rows leave this query as they are re-wrapped: no cursor, a rerun resumes.
             let rows = try await store.dataKeys(notWrappedBy: newID, limit: batchSize)
             if rows.isEmpty { break }
-            var rewraps: [DataKeyRewrap] = []
-            rewraps.reserveCapacity(rows.count)
+            // Check every row's KEK first (nothing is sent for a batch that cannot finish), then
+            // unwrap and re-wrap with up to `rewrapConcurrency` in flight: a KMS or HSM round trip
+            // per key would otherwise make a rotation over many workspaces take minutes.
+            var work: [(row: DataKeyRecord, provider: any KeyEncryptionKeyProvider)] = []
+            work.reserveCapacity(rows.count)
             for row in rows {
                 guard let provider = providers[row.wrapped.kekID] else {
                     logger.warning("data key wrapped by an unconfigured KEK", metadata: [
@@ -54,12 +57,9 @@ extension VaultCore {
                         "data key version \(row.version) of workspace '\(row.workspace)' is wrapped by KEK \(row.wrapped.kekID), "
                             + "which is neither the new KEK nor a configured one; pass that KEK with --kek or --previous-kek and run the rotation again")
                 }
-                let wrapped = try await Self.mappingCrypto {
-                    let dek = try await provider.unwrap(row.wrapped, workspace: row.wrapBinding, dataKeyVersion: row.version)
-                    return try await newKEK.wrap(dek, workspace: row.wrapBinding, dataKeyVersion: row.version)
-                }
-                rewraps.append(DataKeyRewrap(workspace: row.workspace, version: row.version, expectedKEKID: row.wrapped.kekID, wrapped: wrapped))
+                work.append((row, provider))
             }
+            let rewraps = try await Self.rewrapConcurrently(work, to: newKEK, limit: Self.rewrapConcurrency)
             let applied = try await store.rewrapDataKeys(rewraps)
             report.rewrapped += applied
             report.batches += 1
@@ -80,5 +80,38 @@ extension VaultCore {
         progress?(report)
         logger.info("KEK rotation finished", metadata: ["new_kek": "\(newID)", "rewrapped": "\(report.rewrapped)"])
         return report
+    }
+
+    /// Most data keys re-wrapped at once during a KEK rotation (each is one unwrap and one wrap,
+    /// a network round trip each with a KMS).
+    static let rewrapConcurrency = 16
+
+    /// Unwraps each row's data key with its provider and wraps it with `newKEK`, with at most
+    /// `limit` keys in flight; the first failure cancels the rest and is rethrown.
+    static func rewrapConcurrently(
+        _ work: [(row: DataKeyRecord, provider: any KeyEncryptionKeyProvider)], to newKEK: any KeyEncryptionKeyProvider, limit: Int
+    ) async throws -> [DataKeyRewrap] {
+        try await withThrowingTaskGroup(of: DataKeyRewrap.self) { group in
+            var next = 0
+            var out: [DataKeyRewrap] = []
+            out.reserveCapacity(work.count)
+            func start() {
+                let (row, provider) = work[next]
+                next += 1
+                group.addTask {
+                    let wrapped = try await mappingCrypto {
+                        let dek = try await provider.unwrap(row.wrapped, workspace: row.wrapBinding, dataKeyVersion: row.version)
+                        return try await newKEK.wrap(dek, workspace: row.wrapBinding, dataKeyVersion: row.version)
+                    }
+                    return DataKeyRewrap(workspace: row.workspace, version: row.version, expectedKEKID: row.wrapped.kekID, wrapped: wrapped)
+                }
+            }
+            while next < work.count && next < limit { start() }
+            while let done = try await group.next() {
+                out.append(done)
+                if next < work.count { start() }
+            }
+            return out
+        }
     }
 }

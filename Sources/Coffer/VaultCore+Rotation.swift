@@ -129,9 +129,9 @@ extension VaultCore {
         if owner.deletedAt != nil { throw VaultError.workspaceDeleted(workspace) }
         try await kekCheck.prove(workspace: workspace)
         let binding = DataKeyRecord.wrapBinding(workspace: workspace, keyGeneration: owner.keyGeneration)
-        let dek = SymmetricKey.generate()
         let (wrapped, prepared) = try await Self.mappingCrypto {
-            (try await kek.wrap(dek, workspace: binding, dataKeyVersion: next), try EnvelopeKey(dek, id: next))
+            let (dek, wrapped) = try await kek.generateDataKey(workspace: binding, dataKeyVersion: next)
+            return (wrapped, try EnvelopeKey(dek, id: next))
         }
         let record = DataKeyRecord(workspace: workspace, version: next, wrapped: wrapped, createdAt: configuration.now())
         rotation.invalidate(workspace)

@@ -123,11 +123,12 @@ final class VaultCore: Sendable {
         try Self.validateWorkspace(id)
         try await kekCheck.prove(workspace: nil)
         let version: UInt32 = 1
-        let dek = SymmetricKey.generate()
         let generation = try await Self.mappingCrypto { try RandomToken.hex(byteCount: 16) }
         let binding = DataKeyRecord.wrapBinding(workspace: id, keyGeneration: generation)
+        // The provider makes the key: a KMS draws it from its own generator in the same call.
         let (wrapped, prepared) = try await Self.mappingCrypto {
-            (try await kek.wrap(dek, workspace: binding, dataKeyVersion: version), try EnvelopeKey(dek, id: version))
+            let (dek, wrapped) = try await kek.generateDataKey(workspace: binding, dataKeyVersion: version)
+            return (wrapped, try EnvelopeKey(dek, id: version))
         }
         let now = configuration.now()
         let record = WorkspaceRecord(id: id, createdAt: now, primaryDataKeyVersion: version, keyGeneration: generation)

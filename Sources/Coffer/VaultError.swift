@@ -61,6 +61,9 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case dataKeyNotFound(workspace: String, version: UInt32)
     /// The store cannot be opened or reached (path, permissions, busy timeout, connection).
     case storeUnavailable(String)
+    /// The service that holds the KEK (a KMS, an HSM) cannot be reached right now; data keys
+    /// already unwrapped keep serving until they expire. Retry later.
+    case kekServiceUnavailable(String)
     /// The store's contents are damaged or from an unknown schema version.
     case storeCorrupted(String)
 
@@ -84,6 +87,8 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
             self = .bundleAuthenticationFailed
         case .wrongPassphrase, .kekUnavailable, .invalidKey:
             self = .keyUnavailable(error.description)
+        case .kekServiceUnavailable:
+            self = .kekServiceUnavailable(error.description)
         case .messageTooLarge(let limit):
             self = .valueTooLarge(limit: limit)
         case .invalidContext(let why):
@@ -133,6 +138,7 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .dataKeyNotFound(let ws, let v):
             return "workspace '\(ws)' has no data key version \(v); see: coffer status \(ws)"
         case .storeUnavailable(let why): return "store unavailable: \(why)"
+        case .kekServiceUnavailable(let why): return why
         case .storeCorrupted(let why): return "store damaged: \(why)"
         }
     }

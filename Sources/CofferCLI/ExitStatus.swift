@@ -12,7 +12,7 @@ enum ExitStatus: Int32, CaseIterable {
     case invalidInput = 65
     /// The workspace, secret or file does not exist.
     case notFound = 66
-    /// The store cannot be reached or opened.
+    /// The store, or the service holding the KEK (a KMS), cannot be reached or opened.
     case storeUnavailable = 69
     /// Unexpected internal failure.
     case software = 70
@@ -26,7 +26,7 @@ enum ExitStatus: Int32, CaseIterable {
 
     static var summary: String {
         "0 ok, 64 usage, 65 invalid input (or data key still in use: re-encrypt first), 66 not found, "
-            + "69 store unavailable, 70 internal error, 75 check-and-set conflict (or data key exhausted: retry), 77 authentication failed (wrong KEK or tampered data), "
+            + "69 store or KMS unavailable, 70 internal error, 75 check-and-set conflict (or data key exhausted: retry), 77 authentication failed (wrong KEK or tampered data), "
             + "78 KEK configuration error."
     }
 }
@@ -56,6 +56,8 @@ struct CLIFailure: Error, CustomStringConvertible {
             return CLIFailure(status: .authenticationFailed, message: "\(crypto)")
         case .invalidKey, .kekUnavailable:
             return CLIFailure(status: .configuration, message: "\(crypto)")
+        case .kekServiceUnavailable:
+            return CLIFailure(status: .storeUnavailable, message: "\(crypto)")
         case .libraryFailure:
             return CLIFailure(status: .software, message: "\(crypto)")
         @unknown default:
@@ -78,7 +80,7 @@ extension CLIFailure {
         case .workspaceExists, .emptyValue, .valueTooLarge, .invalidValue: status = .invalidInput
         case .authenticationFailed, .wrongKEK, .bundleAuthenticationFailed: status = .authenticationFailed
         case .keyUnavailable: status = .configuration
-        case .storeUnavailable, .storeCorrupted: status = .storeUnavailable
+        case .storeUnavailable, .storeCorrupted, .kekServiceUnavailable: status = .storeUnavailable
         @unknown default: status = .software
         }
         return CLIFailure(status: status, message: error.description)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferAWSKMS
 import CofferCrypto
 import Foundation
 import Logging
@@ -8,7 +9,7 @@ import Coffer
 /// Options every command that touches keys shares.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Key-encryption key: file:PATH, env:VAR or passphrase[:PATH] (default: $COFFER_KEK).",
+        "Key-encryption key: file:PATH, env:VAR, passphrase[:PATH] or aws-kms:KEY (default: $COFFER_KEK).",
         valueName: "uri"))
     var kek: String?
 
@@ -57,6 +58,10 @@ struct GlobalOptions: ParsableArguments {
 
     /// The provider for a KEK URI, with the CLI's defaults.
     static func provider(uri: String, logger: Logger) throws -> any KeyEncryptionKeyProvider {
+        if case .awsKMS? = try? KEKProviderURI(parsing: uri) {
+            // Region, credentials, endpoint and deadline from the AWS SDKs' variables (docs/KMS.md).
+            return try AWSKMSKEKProvider(uri: uri, environment: ProcessInfo.processInfo.environment, logger: logger)
+        }
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
         // environment: nil lets env: and the passphrase read the variable straight into
         // secure memory instead of through a Swift String copy.

@@ -101,7 +101,7 @@ extension CofferCommand {
                 """)
 
         @OptionGroup var options: VaultOptions
-        @Option(name: .long, help: ArgumentHelp("The new key-encryption key: file:PATH, env:VAR or passphrase[:PATH].", valueName: "uri"))
+        @Option(name: .long, help: ArgumentHelp("The new key-encryption key: file:PATH, env:VAR, passphrase[:PATH] or aws-kms:KEY.", valueName: "uri"))
         var newKek: String
         @Option(name: .long, help: "Data keys per transaction.")
         var batch: Int = 100

@@ -18,6 +18,10 @@ public enum CofferCryptoError: Error, Sendable, Equatable, CustomStringConvertib
     case messageTooLarge(limit: Int)
     /// A key-encryption-key provider could not be used; the message says what to do.
     case kekUnavailable(String)
+    /// The service that holds the KEK (a KMS, an HSM) cannot be reached or keeps failing
+    /// (network, throttling or server errors past the retry deadline). Unlike
+    /// ``kekUnavailable(_:)`` the configuration may be right: retrying later can succeed.
+    case kekServiceUnavailable(String)
     /// The passphrase does not derive the KEK recorded in the passphrase parameters file at
     /// `paramsFile` (only the path is carried, never the passphrase).
     case wrongPassphrase(paramsFile: String)
@@ -47,6 +51,8 @@ public enum CofferCryptoError: Error, Sendable, Equatable, CustomStringConvertib
             return "value too large: at most \(limit) bytes can be sealed in one ciphertext"
         case .kekUnavailable(let why):
             return "key-encryption key unavailable: \(why)"
+        case .kekServiceUnavailable(let why):
+            return "key-encryption key service unavailable: \(why)"
         case .wrongPassphrase(let paramsFile):
             return "passphrase does not match the one this params file was created with (\(Redaction.shown(paramsFile)))"
         case .invalidBundle(let why):

@@ -1,9 +1,13 @@
+import CSodium
+
 /// The non-secret fingerprint of a key-encryption key: 16 bytes, written as `kek-` followed by
 /// 32 lowercase hex digits.
 ///
 /// For local KEKs it is BLAKE2b (libsodium `crypto_generichash`) keyed with the KEK over the
 /// domain string `coffer/kek-id/v1`, truncated to 16 bytes by the hash's output length, so it
-/// identifies the key without revealing anything about it.
+/// identifies the key without revealing anything about it. For keys held by a KMS or an HSM
+/// it is the unkeyed BLAKE2b-128 of the provider's domain and the key's name
+/// (``init(externalKey:provider:)``).
 public struct KEKIdentifier: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Number of fingerprint bytes.
     public static let byteCount = 16
@@ -20,6 +24,20 @@ public struct KEKIdentifier: Sendable, Hashable, Codable, CustomStringConvertibl
             throw CofferCryptoError.invalidKey("a KEK identifier must be \(Self.byteCount) bytes, got \(bytes.count)")
         }
         self.bytes = bytes
+    }
+
+    /// The identifier of a key that lives outside the process (in a KMS or an HSM), named by
+    /// `key` (an AWS KMS key ARN, a PKCS#11 object): BLAKE2b-128 (libsodium
+    /// `crypto_generichash`, no key) over `coffer/kek-id/<provider>/v1`, a zero byte, and the
+    /// UTF-8 of `key` (docs/FORMAT.md §4). The same key always has the same identifier.
+    public init(externalKey key: String, provider: String) throws {
+        try Sodium.ensureReady()
+        let input = Array("coffer/kek-id/\(provider)/v1".utf8) + [0] + Array(key.utf8)
+        var out = [UInt8](repeating: 0, count: Self.byteCount)
+        guard crypto_generichash(&out, out.count, input, UInt64(input.count), nil, 0) == 0 else {
+            throw CofferCryptoError.libraryFailure(operation: "crypto_generichash")
+        }
+        self.bytes = out
     }
 
     /// Parses the text form `kek-` + 32 hex digits (either case).

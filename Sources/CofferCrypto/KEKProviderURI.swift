@@ -6,8 +6,12 @@
 /// - `passphrase` or `passphrase:PARAMS_PATH`: a passphrase-derived KEK, see
 ///   ``PassphraseKEKProvider``; without a path the caller's default parameters file is used.
 ///
-/// The schemes `pkcs11:` and `kms:` are reserved for hardware and cloud providers and are
-/// reported as not supported by this build.
+/// - `aws-kms:KEY`: a key in AWS KMS (or a KMS-compatible endpoint), KEY being a key ARN, an
+///   alias ARN, a key id or `alias/NAME` (see ``AWSKMSKeySpec``); the provider itself is
+///   `AWSKMSKEKProvider` in the `CofferAWSKMS` module.
+///
+/// The schemes `pkcs11:` and `kms:` are reserved for providers that later versions will add
+/// and are reported as not supported by this build.
 public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
     /// `file:PATH`.
     case file(path: String)
@@ -15,9 +19,11 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
     case environment(variable: String)
     /// `passphrase` (nil) or `passphrase:PARAMS_PATH`.
     case passphrase(paramsPath: String?)
+    /// `aws-kms:KEY`.
+    case awsKMS(AWSKMSKeySpec)
 
     /// The forms ``init(parsing:)`` accepts, for help and error texts.
-    public static let acceptedForms = ["file:PATH", "env:VARIABLE", "passphrase", "passphrase:PARAMS_PATH"]
+    public static let acceptedForms = ["file:PATH", "env:VARIABLE", "passphrase", "passphrase:PARAMS_PATH", "aws-kms:KEY"]
     /// Schemes reserved for providers that later versions will add.
     public static let reservedSchemes = ["pkcs11", "kms"]
 
@@ -58,6 +64,8 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
             self = .environment(variable: rest)
         case "passphrase":
             self = .passphrase(paramsPath: rest.isEmpty ? nil : rest)
+        case "aws-kms":
+            self = .awsKMS(try AWSKMSKeySpec(parsing: rest))
         case _ where Self.reservedSchemes.contains(scheme):
             throw CofferCryptoError.kekUnavailable("\(scheme): KEK providers are not supported by this build yet; use one of: \(forms)")
         default:
@@ -74,6 +82,7 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
         case .environment(let variable): return "env:\(Redaction.shown(variableName: variable))"
         case .passphrase(nil): return "passphrase"
         case .passphrase(let path?): return "passphrase:\(Redaction.shown(path))"
+        case .awsKMS(let key): return "aws-kms:\(key)"
         }
     }
 
@@ -88,6 +97,7 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
         case .environment(let variable): return "env:\(variable)"
         case .passphrase(nil): return "passphrase"
         case .passphrase(let path?): return "passphrase:\(path)"
+        case .awsKMS(let key): return "aws-kms:\(key)"
         }
     }
 

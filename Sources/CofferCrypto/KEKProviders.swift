@@ -38,6 +38,9 @@ public enum KEKProviders {
             return PassphraseKEKProvider(
                 paramsPath: paramsPath, source: passphraseSource ?? .standard(environment: environment),
                 cost: passphraseCost, logger: logger)
+        case .awsKMS:
+            throw CofferCryptoError.kekUnavailable(
+                "aws-kms: keys are served by the CofferAWSKMS module: build the provider with AWSKMSKEKProvider(uri:) there")
         }
     }
 }

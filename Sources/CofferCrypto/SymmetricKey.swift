@@ -45,7 +45,7 @@ public struct SymmetricKey: Sendable, Equatable, CustomStringConvertible, Custom
 
     /// Decodes base64 text held in `encoded` (standard alphabet, padding optional, ASCII
     /// whitespace ignored) into a 32-byte key in secure memory.
-    static func decodeBase64(_ encoded: UnsafeRawBufferPointer) throws -> SymmetricKey {
+    package static func decodeBase64(_ encoded: UnsafeRawBufferPointer) throws -> SymmetricKey {
         _ = Sodium.ready
         let bytes = try SecureBytes(count: byteCount) { (dst: UnsafeMutableRawBufferPointer) in
             var binLen = 0

@@ -9,7 +9,10 @@ import Foundation
 ///   `Vault.reencrypt` over every row, then verifies; run it again on the same file for
 ///   another batch size (each run moves every row from the previous primary to a new one);
 /// - `kek --db PATH [--workspaces W] [--batch B]` builds W workspaces and times
-///   `Vault.rotateKEK(to:)`, then verifies.
+///   `Vault.rotateKEK(to:)`, then verifies;
+/// - `kms --db PATH [--workspaces W] [--batch B]` does the same from a file KEK to a fresh AWS
+///   KMS key (endpoint and credentials from the environment) and times cold and warm gets with
+///   each KEK (`KMSRun`).
 @main
 enum CofferRotationBench {
     static func usage() -> Never {
@@ -17,6 +20,7 @@ enum CofferRotationBench {
         usage: coffer-rotation-bench populate  --db PATH [--rows N]            (default 1000000)
                coffer-rotation-bench reencrypt --db PATH [--batch B] [--sample K] (defaults 100, 1000)
                coffer-rotation-bench kek       --db PATH [--workspaces W] [--batch B] (defaults 10000, 100)
+               coffer-rotation-bench kms       --db PATH [--workspaces W] [--batch B] (KMS from AWS_ENDPOINT_URL_KMS etc.)
 
           populate writes PATH and a throwaway KEK at PATH.kek; kek needs a new PATH too.
         """)
@@ -51,6 +55,7 @@ enum CofferRotationBench {
                 print("populate rows=\(rows) seconds=\(Measure.f(Measure.now() - t0, 1)) (not a measurement)")
             case "reencrypt": try await Runs.reencrypt(db: db, batchSize: batch, sampleCount: sample)
             case "kek": try await Runs.kek(db: db, workspaces: workspaces, batchSize: batch)
+            case "kms": try await KMSRun.run(db: db, workspaces: workspaces, batchSize: batch)
             default: usage()
             }
         } catch {

@@ -1,6 +1,7 @@
 import Coffer
 import CofferCrypto
 import CofferPostgres
+import CofferTestSupport
 import Foundation
 import Testing
 

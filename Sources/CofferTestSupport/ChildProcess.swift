@@ -1,16 +1,16 @@
-import Foundation
+public import Foundation
 
 /// Finds and runs the executables built with this test target (`coffer`,
-/// `coffer-store-stress`), as real OS processes.
-enum ChildProcess {
-    struct NotFound: Error, CustomStringConvertible {
-        let name: String
-        var description: String { "\(name) not found near the test binary \(CommandLine.arguments[0]); run swift build --build-tests" }
+/// `coffer-store-stress`), as real OS processes. Shared by the PostgreSQL and KMS test targets.
+public enum ChildProcess {
+    public struct NotFound: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String { "\(name) not found near the test binary \(CommandLine.arguments[0]); run swift build --build-tests" }
     }
 
     /// The executable `name` next to the test binary (Linux: `.build/debug/x.xctest`; macOS:
     /// inside the bundle).
-    static func executable(_ name: String) throws -> URL {
+    public static func executable(_ name: String) throws -> URL {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<5 {
             let candidate = dir.appendingPathComponent(name)
@@ -21,13 +21,13 @@ enum ChildProcess {
     }
 
     /// A started process whose output is collected.
-    struct Running {
-        let process: Process
-        let out: Pipe
-        let err: Pipe
+    public struct Running {
+        public let process: Process
+        public let out: Pipe
+        public let err: Pipe
 
         /// Waits for the exit; reads the pipes first so a full pipe cannot block the child.
-        func finish() -> (status: Int32, stdout: String, stderr: String) {
+        public func finish() -> (status: Int32, stdout: String, stderr: String) {
             let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
@@ -37,7 +37,7 @@ enum ChildProcess {
 
     /// Starts `executable` with `arguments`, this process's environment plus `environment`, and
     /// `stdin` (closed after writing).
-    static func start(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> Running {
+    public static func start(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> Running {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -56,7 +56,7 @@ enum ChildProcess {
     }
 
     /// Runs to completion.
-    static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         try start(executable, arguments, environment: environment, stdin: stdin).finish()
     }
 }
