@@ -37,6 +37,7 @@ struct KMSCLITests {
         }
     }
 
+    /// file → KMS → another KMS key → file, through `coffer rotate-kek`.
     @Test func fileToKMSToFile() async throws {
         let arn = try await LocalKMS.createKey()
         let kms = "aws-kms:" + arn
@@ -60,7 +61,14 @@ struct KMSCLITests {
         let stale = try e.coffer(["get", "acme", "oauth"], kek: e.fileKEK)
         #expect(stale.status == 77, "the old file KEK no longer opens the store: \(stale.stderr)")
 
-        let back = try e.coffer(["rotate-kek", "--new-kek", e.fileKEK], kek: kms)
+        // KMS key → another KMS key, then back to the file.
+        let kms2 = "aws-kms:" + (try await LocalKMS.createKey())
+        let across = try e.coffer(["rotate-kek", "--new-kek", kms2], kek: kms)
+        #expect(across.status == 0, "\(across.stderr)")
+        let viaSecond = try e.coffer(["get", "initech", "oauth"], kek: kms2)
+        #expect(viaSecond.status == 0 && viaSecond.stdout == "initech-secret", "\(viaSecond.stderr)")
+
+        let back = try e.coffer(["rotate-kek", "--new-kek", e.fileKEK], kek: kms2)
         #expect(back.status == 0, "\(back.stderr)")
         for ws in ["acme", "globex", "initech"] {
             let r = try e.coffer(["get", ws, "oauth"], kek: e.fileKEK)
@@ -129,6 +137,12 @@ struct KMSCLITests {
         let r = try down.coffer(["get", "acme", "t"], kek: "aws-kms:" + arn)
         #expect(r.status == 69, "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("unavailable"), "\(r.stderr)")
+
+        // Nothing is written when KMS cannot wrap: a workspace create fails (69) and leaves no workspace.
+        let create = try down.coffer(["workspace", "create", "globex"], kek: "aws-kms:" + arn)
+        #expect(create.status == 69, "\(create.stderr)")
+        let list = try e.coffer(["workspace", "list"], kek: "aws-kms:" + arn)
+        #expect(list.status == 0 && list.stdout.contains("acme") && !list.stdout.contains("globex"), "\(list.stdout)")
 
         // Unknown key or alias: 78 (configuration).
         let unknown = try e.coffer(["get", "acme", "t"], kek: "aws-kms:alias/none-such")
