@@ -156,7 +156,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // Test helpers shared by the test targets (pyca-made Fernet tokens).
-        .target(name: "CofferTestSupport", swiftSettings: strict),
+        .target(
+            name: "CofferTestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CofferInputTests",
             dependencies: ["CofferInput"],

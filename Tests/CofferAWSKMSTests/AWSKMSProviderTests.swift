@@ -3,7 +3,7 @@ import CofferCrypto
 import CofferInput
 import Foundation
 import Logging
-import Synchronization
+import CofferTestSupport
 import Testing
 
 /// The provider against a real KMS-compatible endpoint on loopback (moto_server), through
@@ -165,9 +165,8 @@ struct AWSKMSProviderTests {
     }
 
     @Test func noCredentialKeyOrPlaintextInLogsOrErrors() async throws {
-        let lines = LogCapture()
-        var logger = Logger(label: "capture") { _ in lines }
-        logger.logLevel = .trace
+        let log = CapturedLog()
+        let logger = log.logger
         let arn = try await LocalKMS.createKey()
         let proxy = try FaultProxy()
         let kek = try LocalKMS.provider(key: arn, endpoint: proxy.url, timeout: "3s", logger: logger)
@@ -178,8 +177,8 @@ struct AWSKMSProviderTests {
         proxy.kill()
         do { _ = try await kek.unwrap(wrapped, workspace: Self.binding, dataKeyVersion: 1) } catch { errors.append("\(error)") }
         let dekBase64 = dek.withUnsafeBytes { Data($0).base64EncodedString() }
-        let text = (lines.all + errors + [kek.description, kek.displayName, "\(kek.client.configuration.credentials)"]).joined(separator: "\n")
-        #expect(!lines.all.isEmpty)
+        let text = (log.entries.map(\.text) + errors + [kek.description, kek.displayName, "\(kek.client.configuration.credentials)"]).joined(separator: "\n")
+        #expect(!log.entries.isEmpty)
         #expect(errors.count == 2)
         for secret in ["coffer-test-secret-access-key", "coffer-test-session-token", "AKIDCOFFERTEST", dekBase64, "Signature=", "AWS4-HMAC"] {
             #expect(!text.contains(secret), "found \(secret.prefix(12))…")
@@ -207,22 +206,4 @@ struct AWSKMSProviderTests {
         #expect(AWSKMSClient.errorType(Array(#"{"__type":"com.amazonaws.kms#ThrottlingException","message":"x"}"#.utf8)) == "ThrottlingException")
         #expect(AWSKMSClient.errorType(Array(#"{"__type":"Bad Type <script>"}"#.utf8)) == "BadTypescript")
     }
-}
-
-/// A log handler that keeps every line (message and metadata) for inspection.
-final class LogCapture: LogHandler, @unchecked Sendable {
-    // @unchecked Sendable: the only mutable state, `lines`, is behind a Mutex; `metadata` and
-    // `logLevel` are LogHandler value requirements set before the logger is shared.
-    private let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        let line = "\(event.level) \(event.message) \(event.metadata ?? [:])"
-        lines.withLock { $0.append(line) }
-    }
-    var all: [String] { lines.withLock { $0 } }
 }

@@ -1,6 +1,7 @@
 import Coffer
 import CofferCrypto
 import CofferSQLite
+import CofferTestSupport
 import Foundation
 import GRDB
 import Logging
@@ -199,44 +200,5 @@ struct AuditIntegrityTests {
         let keyHex = wrongKey.withUnsafeBytes { Hex.string(Array($0)) }
         #expect(log.entries.allSatisfy { !$0.text.lowercased().contains(keyHex) })
         #expect(try await f.freshVault().verifyAudit().intact)
-    }
-}
-
-/// Log entries a test can inspect.
-final class CapturedLog: Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: String
-        var action: String
-        var text: String { message + " " + metadata }
-    }
-
-    private let state = Mutex<[Entry]>([])
-
-    var entries: [Entry] { state.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "captured") { _ in Handler(log: self) }
-    }
-
-    func append(_ entry: Entry) { state.withLock { $0.append(entry) } }
-
-    struct Handler: LogHandler {
-        let log: CapturedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            log.append(Entry(
-                level: event.level, message: "\(event.message)", metadata: "\(all)",
-                action: all["action"].map { "\($0)" } ?? ""))
-        }
     }
 }
