@@ -115,7 +115,7 @@ run audit list --workspace initech
 echo "== KMS envelope: move the vault's root key into a KMS (a local AWS KMS endpoint, moto_server)"
 eval "$(bash scripts/kms.sh start)"
 trap 'bash scripts/kms.sh stop "$COFFER_KMS_DIR"; rm -rf "$WORK"' EXIT
-export AWS_ENDPOINT_URL_KMS=$COFFER_TEST_KMS_URL AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL_KMS=$COFFER_TEST_KMS_URL AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo-secret   # moto accepts any credentials
 KMS_KEY=$(python3 -c "import boto3; print(boto3.client('kms').create_key(Description='coffer demo')['KeyMetadata']['Arn'])")
 run kek id --kek "aws-kms:$KMS_KEY"
