@@ -1,18 +1,17 @@
 import CofferCrypto
 import Foundation
-import Synchronization
 
 /// The audit MAC keys: random 32-byte keys wrapped under the KEK like data keys (binding: the
 /// empty workspace string, which no workspace id can be, and the key version), kept in the
 /// store's `audit_keys`. The first append creates version 1; KEK rotation re-wraps them.
 final class AuditKeyring: Sendable {
-    // Sendable without @unchecked: `let`s of Sendable types and a Mutex over Sendable values.
+    // Sendable without @unchecked: `let`s of Sendable types and a PosixMutex over Sendable values.
     private let kek: any KeyEncryptionKeyProvider
     private let previousKEKs: [any KeyEncryptionKeyProvider]
     /// Proves the KEK before the first audit key is wrapped with it.
     private let kekCheck: KEKCheck
     private let now: @Sendable () -> Date
-    private let state = Mutex<[UInt32: KeyedHash]>([:])
+    private let state = PosixMutex<[UInt32: KeyedHash]>([:])
 
     /// The wrap binding of audit keys.
     static let binding = ""

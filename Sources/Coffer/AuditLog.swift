@@ -1,7 +1,6 @@
 import CofferCrypto
 import Foundation
 import Logging
-import Synchronization
 
 /// The vault's audit writer: appends ``AuditEvent``s to the store's chained log with group
 /// commit (see ``AuditConfiguration``).
@@ -13,7 +12,7 @@ import Synchronization
 ///   background task commits the queue after ``AuditConfiguration/flushInterval`` or as soon
 ///   as ``AuditConfiguration/maxBufferedRecords`` are queued.
 final class AuditLog: Sendable {
-    // Sendable without @unchecked: `let`s of Sendable types and a Mutex over a Sendable state.
+    // Sendable without @unchecked: `let`s of Sendable types and a PosixMutex over a Sendable state.
     let store: any LifecycleSecretStore
     let keyring: AuditKeyring
     private let configuration: AuditConfiguration
@@ -38,7 +37,7 @@ final class AuditLog: Sendable {
         var waiters: [Waiter] = []
     }
 
-    private let state = Mutex(State())
+    private let state = PosixMutex(State())
 
     init(store: any LifecycleSecretStore, keyring: AuditKeyring, configuration: AuditConfiguration, logger: Logger) {
         self.store = store

@@ -1,11 +1,10 @@
 import CofferCrypto
 import Foundation
-import Synchronization
 
 /// Unwrapped workspace data keys, prepared as ``EnvelopeKey``s, keyed by (workspace, version),
 /// plus each workspace's primary data-key version.
 ///
-/// - Warm path: one `Mutex` lookup (no actor hop, no allocation).
+/// - Warm path: one ``PosixMutex`` lookup (no actor hop, no allocation).
 /// - Cold path is single-flight: the first caller for a key starts one unstructured `Task`
 ///   that runs the loader; every concurrent caller for the same key awaits that same task, so
 ///   a cold workspace is unwrapped once however many tasks ask at the same time.
@@ -18,7 +17,7 @@ import Synchronization
 ///   bound, expired entries go first, then the least recently used.
 final class DataKeyCache: Sendable {
     // Sendable without @unchecked: every stored property is a `let` of a Sendable type
-    // (Mutex<State> is Sendable because State is; EnvelopeKey and Task are Sendable).
+    // (PosixMutex is Sendable and guards a Sendable State; EnvelopeKey and Task are Sendable).
 
     struct Key: Hashable, Sendable {
         var workspace: String
@@ -50,7 +49,7 @@ final class DataKeyCache: Sendable {
         var tick: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = PosixMutex(State())
     private let maxAge: TimeInterval
     private let maxUses: Int
     private let maxEntries: Int
@@ -116,7 +115,11 @@ final class DataKeyCache: Sendable {
             case nil:
                 break
             }
-            // Miss or expired: start the one load for this key.
+            // Miss or expired: start the one load for this key. The task is created under the
+            // lock on purpose: publishing it in the slot in the same critical section as the
+            // miss is what makes the load single-flight. If the task runs `finish` before this
+            // closure returns, `finish` waits for the lock, and the pthread mutex orders the two
+            // (docs/SECURITY.md §4).
             s.nextToken &+= 1
             let token = s.nextToken
             let task = Task<EnvelopeKey, any Error> { [self] in

@@ -1,5 +1,5 @@
+import CofferCrypto
 import Foundation
-import Synchronization
 
 /// Per-workspace facts the write path needs to apply the rotation policy: the effective policy
 /// (vault policy overridden by the workspace's), the primary data-key version they were read
@@ -20,7 +20,7 @@ final class RotationGate: Sendable {
         var fetchedAt: Date
     }
 
-    private let entries = Mutex([String: Entry]())
+    private let entries = PosixMutex([String: Entry]())
     private let maxAge: TimeInterval
     private let now: @Sendable () -> Date
 

@@ -1,10 +1,10 @@
+import CofferCrypto
 import CofferPostgres
-import Synchronization
 
 /// The PostgreSQL stores this process opened, closed (pools stopped, connections ended
 /// cleanly) when a command finishes, successfully or not.
 enum OpenStores {
-    private static let stores = Mutex<[PostgresStore]>([])
+    private static let stores = PosixMutex<[PostgresStore]>([])
 
     /// Remembers `store` for ``closeAll()``.
     static func register(_ store: PostgresStore) {

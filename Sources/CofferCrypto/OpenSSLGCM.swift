@@ -9,7 +9,7 @@ import Synchronization
 /// context, so any number of tasks can use one key at once.
 ///
 /// The pool has a one-context fast slot: taking and returning it are one atomic exchange and
-/// one compare-and-swap (no lock, no array). The Mutex-protected array only serves callers
+/// one compare-and-swap (no lock, no array). The PosixMutex-protected array only serves callers
 /// that find the slot empty because another caller holds its context at the same moment.
 final class OpenSSLGCM: Sendable {
     /// The fetched cipher, shared process-wide (fetched EVP_CIPHER objects are immutable and
@@ -18,14 +18,14 @@ final class OpenSSLGCM: Sendable {
     private static let cipher = Cipher(pointer: EVP_CIPHER_fetch(nil, "AES-256-GCM", nil))
 
     /// A pooled `EVP_CIPHER_CTX`. @unchecked Sendable: a context is only ever used by the one
-    /// caller that took it out of the pool (the Mutex hands each out once) until it is returned.
+    /// caller that took it out of the pool (the PosixMutex hands each out once) until it is returned.
     private struct Context: @unchecked Sendable { let pointer: OpaquePointer }
 
     private let key: SymmetricKey
     /// The fast slot: an `EVP_CIPHER_CTX *` as its bit pattern, 0 when empty. Whoever
     /// exchanges a non-zero value out owns that context until it puts it back.
     private let slot = Atomic<Int>(0)
-    private let pool = Mutex<[Context]>([])
+    private let pool = PosixMutex<[Context]>([])
     private static let maxPooled = 32
 
     init(key: SymmetricKey) throws {

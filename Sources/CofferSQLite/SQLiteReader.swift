@@ -23,9 +23,9 @@ import GRDBSQLite
 final class SQLiteReader: @unchecked Sendable {
     // @unchecked Sendable: the connection (opened SQLITE_OPEN_NOMUTEX) and its statements are
     // mutable C state, but a reader is only ever reachable in two places: the free list inside
-    // SQLiteReaderSet's Mutex, or the one caller that popped it from that list under the lock
+    // SQLiteReaderSet's PosixMutex, or the one caller that popped it from that list under the lock
     // and pushes it back under the lock when done. So no two threads use it at the same time,
-    // and the Mutex's lock/unlock orders every hand-over. All stored properties are `let`.
+    // and the mutex's lock/unlock orders every hand-over. All stored properties are `let`.
     private let connection: OpaquePointer
     private let latest: OpaquePointer
     private let exact: OpaquePointer

@@ -1,5 +1,5 @@
+import CofferCrypto
 import Foundation
-import Synchronization
 
 /// A small, lock-protected set of ``SQLiteReader``s used synchronously on the caller's thread.
 ///
@@ -10,8 +10,8 @@ import Synchronization
 /// other and with the writer.
 final class SQLiteReaderSet: Sendable {
     // Sendable without @unchecked: `path`, `busyTimeout`, `limit` are immutable Sendable values,
-    // and the readers live in a Mutex (Sendable for any contents), which hands each one to one
-    // caller at a time.
+    // and the readers live in a PosixMutex (Sendable for any contents), which hands each one to
+    // one caller at a time.
     private struct State {
         var free: [SQLiteReader] = []
         var open = 0
@@ -19,7 +19,7 @@ final class SQLiteReaderSet: Sendable {
 
     private enum Checkout { case reader(SQLiteReader), open, full }
 
-    private let state = Mutex(State())
+    private let state = PosixMutex(State())
     private let path: String
     private let busyTimeout: TimeInterval
     private let limit: Int

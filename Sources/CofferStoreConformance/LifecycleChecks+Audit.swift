@@ -1,7 +1,6 @@
 import Coffer
 import CofferCrypto
 import Foundation
-import Synchronization
 import Testing
 
 extension StoreConformance {
@@ -40,7 +39,7 @@ extension StoreConformance {
             #expect(try await store.auditHead() == .genesis)
             #expect(try await store.auditRecords(AuditQuery()).isEmpty)
             #expect(try await store.auditCheckpoint() == nil)
-            let seen = Mutex<[AuditChainHead]>([])
+            let seen = PosixMutex<[AuditChainHead]>([])
             let first = [
                 L.event("alice", seconds: 1, name: "db-password", version: 3, detail: "n=1"),
                 L.event("bob", workspace: nil, seconds: 2, action: .rotateKEK, outcome: .error),

@@ -1,6 +1,6 @@
 import Coffer
+import CofferCrypto
 import Foundation
-import Synchronization
 import Testing
 
 extension StoreConformance {
@@ -114,7 +114,7 @@ extension StoreConformance {
             try await F.put(store, "w", "a")
             try await F.put(store, "w", "a")
             try await F.put(store, "w", "c")
-            let calls = Mutex<[String]>([])
+            let calls = PosixMutex<[String]>([])
             let meta = SecretMetadata(kind: .webhookSecret, contentType: "application/json", labels: ["team": "x"])
             let requests = [
                 F.request("w", "a", maxVersions: 2, now: F.epoch.addingTimeInterval(1)),

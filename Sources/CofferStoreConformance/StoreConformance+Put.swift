@@ -1,6 +1,6 @@
 import Coffer
+import CofferCrypto
 import Foundation
-import Synchronization
 import Testing
 
 extension StoreConformance {
@@ -65,7 +65,7 @@ extension StoreConformance {
             typealias F = ConformanceFixtures
             try await F.createWorkspace(store, "w")
             try await F.put(store, "w", "s")
-            let calls = Mutex<[UInt32]>([])
+            let calls = PosixMutex<[UInt32]>([])
             let info = try await store.putSecretVersion(F.request("w", "s")) { version in
                 calls.withLock { $0.append(version) }
                 return [0xC0, 0xFF, 0xEE, UInt8(version)]
@@ -116,7 +116,7 @@ extension StoreConformance {
         },
         Check("put on an unknown workspace fails before sealing") { (store: any SecretStore) async throws in
             typealias F = ConformanceFixtures
-            let sealed = Mutex(false)
+            let sealed = PosixMutex(false)
             await #expect(throws: VaultError.workspaceNotFound("missing")) {
                 _ = try await store.putSecretVersion(F.request("missing", "s")) { _ in
                     sealed.withLock { $0 = true }

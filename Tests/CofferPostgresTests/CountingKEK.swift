@@ -1,11 +1,10 @@
 import CofferCrypto
-import Synchronization
 
 /// Wraps a KEK provider, counting unwraps; can delay each unwrap.
 final class CountingKEK: KeyEncryptionKeyProvider {
     private let inner: LocalKEK
     private let delay: Duration
-    private let unwraps = Mutex(0)
+    private let unwraps = PosixMutex(0)
 
     init(_ inner: LocalKEK, delay: Duration = .zero) {
         self.inner = inner

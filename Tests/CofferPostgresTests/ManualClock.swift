@@ -1,11 +1,11 @@
+import CofferCrypto
 import Foundation
-import Synchronization
 
 /// A clock tests can set and advance (the vault's `VaultConfiguration.now`).
 final class ManualClock: Sendable {
-    private let current: Mutex<Date>
+    private let current: PosixMutex<Date>
 
-    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = Mutex(start) }
+    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = PosixMutex(start) }
 
     var now: Date { current.withLock { $0 } }
 

@@ -28,8 +28,8 @@ struct PostgresAuditIntegrityTests {
             final class Shared: Sendable {
                 let done = Atomic(false)
             let writes = Atomic(0)
-                let alarms = Mutex<[String]>([])
-                let heads = Mutex<Set<UInt64>>([])
+                let alarms = PosixMutex<[String]>([])
+                let heads = PosixMutex<Set<UInt64>>([])
             }
             let shared = Shared()
             let writers = instances.dropLast().map(\.0)

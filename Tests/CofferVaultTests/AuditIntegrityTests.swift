@@ -28,8 +28,8 @@ struct AuditIntegrityTests {
         final class Shared: Sendable {
             let done = Atomic(false)
             let writes = Atomic(0)
-            let alarms = Mutex<[String]>([])
-            let heads = Mutex<Set<UInt64>>([])
+            let alarms = PosixMutex<[String]>([])
+            let heads = PosixMutex<Set<UInt64>>([])
         }
         let shared = Shared()
         try await withThrowingTaskGroup(of: Void.self) { group in

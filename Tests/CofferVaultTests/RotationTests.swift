@@ -3,7 +3,6 @@ import CofferCrypto
 import CofferSQLite
 import Foundation
 import GRDB
-import Synchronization
 import Testing
 
 /// DEK rotation, automatic rotation by count and age, retirement, revocation and KEK rotation
@@ -287,7 +286,7 @@ struct RotationTests {
 
 /// What concurrent writers wrote: name → version → value.
 final class WrittenValues: Sendable {
-    private let values = Mutex([String: [UInt32: String]]())
+    private let values = PosixMutex([String: [UInt32: String]]())
     func record(_ name: String, _ version: UInt32, _ value: String) { values.withLock { $0[name, default: [:]][version] = value } }
     var all: [String: [UInt32: String]] { values.withLock { $0 } }
 }

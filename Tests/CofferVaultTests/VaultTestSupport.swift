@@ -4,7 +4,6 @@ import CofferSQLite
 import Foundation
 import GRDB
 import Logging
-import Synchronization
 import Testing
 
 /// A fresh temporary directory per test, removed when the value is released.
@@ -22,9 +21,9 @@ final class TestDirectory: Sendable {
 
 /// A clock tests can set and advance.
 final class ManualClock: Sendable {
-    private let current: Mutex<Date>
+    private let current: PosixMutex<Date>
 
-    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = Mutex(start) }
+    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = PosixMutex(start) }
 
     var now: Date { current.withLock { $0 } }
 
@@ -35,12 +34,12 @@ final class ManualClock: Sendable {
 final class CountingKEK: KeyEncryptionKeyProvider {
     private let inner: LocalKEK
     private let delay: Duration
-    private let state: Mutex<(unwraps: Int, failuresLeft: Int)>
+    private let state: PosixMutex<(unwraps: Int, failuresLeft: Int)>
 
     init(_ inner: LocalKEK, delay: Duration = .zero, failFirst: Int = 0) {
         self.inner = inner
         self.delay = delay
-        self.state = Mutex((0, failFirst))
+        self.state = PosixMutex((0, failFirst))
     }
 
     var unwrapCount: Int { state.withLock { $0.unwraps } }
@@ -112,7 +111,7 @@ func text(_ value: SecretBytes) -> String { String(decoding: value.unprotectedAr
 
 /// A counter shared between tasks.
 final class Counter: Sendable {
-    private let count = Mutex(0)
+    private let count = PosixMutex(0)
     func increment() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 }
