@@ -3,7 +3,6 @@ import CofferCrypto
 import Foundation
 public import Logging
 import NIOCore
-import Synchronization
 
 /// Calls AWS KMS's JSON API (`X-Amz-Target: TrentService.<Operation>`,
 /// `application/x-amz-json-1.1`), signed with ``AWSSigV4Signer``, over async-http-client.
@@ -15,13 +14,13 @@ import Synchronization
 /// never logged; the logger gets operation names, statuses, error types and timings.
 public final class AWSKMSClient: Sendable {
     // Sendable: every stored property is a `let` of a Sendable type (HTTPClient is Sendable,
-    // Mutex<AWSKMSCallCounts> is Sendable because the counts are).
+    // PosixMutex is Sendable; the counts are a Sendable value).
     /// The configuration calls use.
     public let configuration: AWSKMSConfiguration
     private let signer: AWSSigV4Signer
     private let http: HTTPClient
     private let logger: Logger
-    private let counts = Mutex(AWSKMSCallCounts())
+    private let counts = PosixMutex(AWSKMSCallCounts())
 
     /// Largest response body accepted (KMS answers are a few kilobytes).
     static let maxResponseBytes = 1 << 20

@@ -3,7 +3,6 @@ public import CofferCrypto
 public import Foundation
 public import Logging
 import CofferInput
-import Synchronization
 
 /// A key-encryption key that never leaves AWS KMS (or a KMS-compatible endpoint): data keys
 /// are wrapped with `Encrypt` or made with `GenerateDataKey`, and unwrapped with `Decrypt`.
@@ -27,13 +26,13 @@ import Synchronization
 /// ``CofferCrypto/CofferCryptoError/authenticationFailed``. No credential, signature, key or
 /// plaintext is ever part of a message or a log.
 public final class AWSKMSKEKProvider: KeyEncryptionKeyProvider, CustomStringConvertible {
-    // Sendable: `client` is a Sendable class, `resolved` a Mutex of Sendable state, the rest
+    // Sendable: `client` is a Sendable class, `resolved` a PosixMutex (Sendable) of Sendable state, the rest
     // are `let` values of Sendable types.
 
     /// The client that sends the calls (its ``AWSKMSClient/callCounts`` count them).
     public let client: AWSKMSClient
     private let logger: Logger
-    private let resolved = Mutex<Task<Resolved, any Error>?>(nil)
+    private let resolved = PosixMutex<Task<Resolved, any Error>?>(nil)
 
     private struct Resolved: Sendable {
         var arn: String
