@@ -196,7 +196,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferVaultTests",
-            dependencies: ["Coffer", "CofferSQLite", "CofferTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Coffer", "CofferSQLite", "CofferStoreConformance", "CofferTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,8 +1,8 @@
 import Coffer
 import CofferCrypto
 import CofferPostgres
+import CofferStoreConformance
 import Foundation
-import Synchronization
 import Testing
 
 /// The audit log's integrity promises on PostgreSQL: verification from one snapshot while other
@@ -25,49 +25,18 @@ struct PostgresAuditIntegrityTests {
             try await f.vault.createWorkspace("acme")
             var instances: [(Vault, PostgresStore)] = []
             for _ in 0..<4 { instances.append(try await Self.instance(f)) }
-            final class Shared: Sendable {
-                let done = Atomic(false)
-            let writes = Atomic(0)
-                let alarms = PosixMutex<[String]>([])
-                let heads = PosixMutex<Set<UInt64>>([])
-            }
-            let shared = Shared()
-            let writers = instances.dropLast().map(\.0)
-            let verifier = instances[instances.count - 1].0
             do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for (w, writer) in writers.enumerated() {
-                        group.addTask {
-                            let acme = try writer.workspace("acme")
-                            var i = 0
-                            while !shared.done.load(ordering: .relaxed) {
-                                try await acme.put("k\(w)", value: SecretBytes(Array("v\(i)".utf8)))
-                                i += 1
-                                shared.writes.add(1, ordering: .relaxed)
-                            }
-                        }
-                    }
-                    group.addTask {
-                        defer { shared.done.store(true, ordering: .relaxed) }
-                        var seen = 0
-                        for _ in 0..<30 {
-                            // Each round starts after more writes (other tasks must get to run).
-                            while shared.writes.load(ordering: .relaxed) <= seen { try await Task.sleep(for: .milliseconds(1)) }
-                            seen = shared.writes.load(ordering: .relaxed)
-                            let result = try await verifier.verifyAudit()
-                            shared.heads.withLock { _ = $0.insert(result.head.sequence) }
-                            if let broken = result.firstBroken { shared.alarms.withLock { $0.append(broken.reason) } }
-                        }
-                    }
-                    try await group.waitForAll()
+                try await VaultExpectations.expectAuditVerifiesWhileWriting(
+                    writers: instances.dropLast().map(\.0), verifier: instances[instances.count - 1].0,
+                    workspace: "acme", rounds: 30, minimumHeads: 6
+                ) { acme, w, i in
+                    try await acme.put("k\(w)", value: SecretBytes(Array("v\(i)".utf8)))
                 }
             } catch {
                 for (_, store) in instances { await store.close() }
                 throw error
             }
             for (_, store) in instances { await store.close() }
-            #expect(shared.alarms.withLock { $0 } == [], "false alarms on a healthy store")
-            #expect(shared.heads.withLock { $0.count } > 5, "the writers must append while verification runs")
             #expect(try await f.freshVault().verifyAudit().intact)
         }
     }

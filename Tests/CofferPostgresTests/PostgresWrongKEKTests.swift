@@ -1,6 +1,7 @@
 import Coffer
 import CofferCrypto
 import CofferPostgres
+import CofferStoreConformance
 import Foundation
 import Testing
 
@@ -24,18 +25,6 @@ struct PostgresWrongKEKTests {
         return out
     }
 
-    static func expectWrongKEK(_ body: () async throws -> Void) async {
-        do {
-            try await body()
-            Issue.record("expected wrongKEK, got success")
-        } catch let error as VaultError {
-            if case .wrongKEK = error { return }
-            Issue.record("expected wrongKEK, got \(error)")
-        } catch {
-            Issue.record("expected wrongKEK, got \(error)")
-        }
-    }
-
     @Test("rotate and workspace create with a wrong KEK write nothing")
     func wrongKEKWritesNothing() async throws {
         try await Fixture.with { f in
@@ -44,8 +33,8 @@ struct PostgresWrongKEKTests {
             let before = try await Self.keys(f)
             let wrongKEK = try LocalKEK(SymmetricKey.generate(), displayName: "wrong")
             let wrong = f.freshVault(kek: wrongKEK)
-            await Self.expectWrongKEK { try await wrong.createWorkspace("beta") }
-            await Self.expectWrongKEK { try await wrong.rotateDataKey(workspace: "acme") }
+            await VaultExpectations.expectWrongKEK { try await wrong.createWorkspace("beta") }
+            await VaultExpectations.expectWrongKEK { try await wrong.rotateDataKey(workspace: "acme") }
             #expect(try await Self.keys(f) == before)
 
             // The application role alone (no fleet-wide reads) proves with the workspace's keys.
@@ -53,7 +42,7 @@ struct PostgresWrongKEKTests {
             let appOnly = try await PostgresStore(
                 application: application.client(), maintenance: nil, options: .init(schema: f.schema), logger: Fixture.logger)
             let appWrong = Vault(store: appOnly, kek: wrongKEK, configuration: f.configuration, logger: Fixture.logger)
-            await Self.expectWrongKEK { try await appWrong.rotateDataKey(workspace: "acme") }
+            await VaultExpectations.expectWrongKEK { try await appWrong.rotateDataKey(workspace: "acme") }
             await appOnly.close()
             #expect(try await Self.keys(f) == before)
 

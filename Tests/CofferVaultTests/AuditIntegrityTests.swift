@@ -1,11 +1,11 @@
 import Coffer
 import CofferCrypto
 import CofferSQLite
+import CofferStoreConformance
 import CofferTestSupport
 import Foundation
 import GRDB
 import Logging
-import Synchronization
 import Testing
 
 /// The audit log's integrity promises on SQLite beyond single-record tampering: verification
@@ -24,45 +24,12 @@ struct AuditIntegrityTests {
                   configuration: f.configuration, logger: VaultFixture.logger)
         }
         let writers = try (0..<3).map { _ in try vault() }
-        let verifier = try vault()
-        final class Shared: Sendable {
-            let done = Atomic(false)
-            let writes = Atomic(0)
-            let alarms = PosixMutex<[String]>([])
-            let heads = PosixMutex<Set<UInt64>>([])
+        try await VaultExpectations.expectAuditVerifiesWhileWriting(
+            writers: writers, verifier: try vault(), workspace: "acme", rounds: 40, minimumHeads: 11
+        ) { acme, w, i in
+            try await acme.put("k\(w)", value: bytes("v\(i)"))
+            if i % 4 == 0 { try await acme.delete("k\(w)", version: UInt32(i + 1)) }
         }
-        let shared = Shared()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (w, writer) in writers.enumerated() {
-                group.addTask {
-                    let acme = try writer.workspace("acme")
-                    var i = 0
-                    while !shared.done.load(ordering: .relaxed) {
-                        try await acme.put("k\(w)", value: bytes("v\(i)"))
-                        if i % 4 == 0 { try await acme.delete("k\(w)", version: UInt32(i + 1)) }
-                        i += 1
-                        shared.writes.add(1, ordering: .relaxed)
-                        // SQLite calls never suspend: let the verifier and the other writers run.
-                        await Task.yield()
-                    }
-                }
-            }
-            group.addTask {
-                defer { shared.done.store(true, ordering: .relaxed) }
-                var seen = 0
-                for _ in 0..<40 {
-                    // Each round starts after more writes (other tasks must get to run).
-                    while shared.writes.load(ordering: .relaxed) <= seen { try await Task.sleep(for: .milliseconds(1)) }
-                    seen = shared.writes.load(ordering: .relaxed)
-                    let result = try await verifier.verifyAudit()
-                    shared.heads.withLock { _ = $0.insert(result.head.sequence) }
-                    if let broken = result.firstBroken { shared.alarms.withLock { $0.append(broken.reason) } }
-                }
-            }
-            try await group.waitForAll()
-        }
-        #expect(shared.alarms.withLock { $0 } == [], "false alarms on a healthy store")
-        #expect(shared.heads.withLock { $0.count } > 10, "the writers must append while verification runs")
         #expect(try await f.freshVault().verifyAudit().intact)
     }
 

@@ -1,5 +1,6 @@
 import Coffer
 import CofferCrypto
+import CofferStoreConformance
 import Foundation
 import GRDB
 import Testing
@@ -31,29 +32,15 @@ import Testing
         return f
     }
 
-    static func expectWrongKEK(_ body: () async throws -> Void) async {
-        do {
-            try await body()
-            Issue.record("expected wrongKEK, got success")
-        } catch let error as VaultError {
-            guard case .wrongKEK = error else {
-                Issue.record("expected wrongKEK, got \(error)")
-                return
-            }
-        } catch {
-            Issue.record("expected wrongKEK, got \(error)")
-        }
-    }
-
     @Test func everyKeyWrappingOperationRefusesAWrongKEKAndChangesNothing() async throws {
         let f = try await Self.populated()
         let before = try Self.snapshot(f)
         let wrong = f.freshVault(kek: try Self.wrongKEK())
-        await Self.expectWrongKEK { try await wrong.createWorkspace("beta") }
-        await Self.expectWrongKEK { try await wrong.rotateDataKey(workspace: "acme") }
-        await Self.expectWrongKEK { try await wrong.revokeDataKey(workspace: "acme", version: 1) }
-        await Self.expectWrongKEK { try await wrong.rotateKEK(to: try Self.wrongKEK()) }
-        await Self.expectWrongKEK { try await wrong.checkKEK() }
+        await VaultExpectations.expectWrongKEK { try await wrong.createWorkspace("beta") }
+        await VaultExpectations.expectWrongKEK { try await wrong.rotateDataKey(workspace: "acme") }
+        await VaultExpectations.expectWrongKEK { try await wrong.revokeDataKey(workspace: "acme", version: 1) }
+        await VaultExpectations.expectWrongKEK { try await wrong.rotateKEK(to: try Self.wrongKEK()) }
+        await VaultExpectations.expectWrongKEK { try await wrong.checkKEK() }
         #expect(try Self.snapshot(f) == before)
 
         // The right KEK still reads and writes.
@@ -68,7 +55,7 @@ import Testing
         f.clock.advance(by: 120)  // the primary key is now due for rotation
         let before = try Self.snapshot(f)
         let wrong = f.freshVault(kek: try Self.wrongKEK())
-        await Self.expectWrongKEK { try await wrong.workspace("acme").put("db/password", value: bytes("written-under-the-wrong-kek")) }
+        await VaultExpectations.expectWrongKEK { try await wrong.workspace("acme").put("db/password", value: bytes("written-under-the-wrong-kek")) }
         #expect(try Self.snapshot(f) == before)
         let right = f.freshVault()
         try await right.workspace("acme").put("db/password", value: bytes("rotated"))
@@ -83,7 +70,7 @@ import Testing
         // A read fails (the data key does not open) and its audit record must not create an
         // audit key under the wrong KEK.
         await #expect(throws: VaultError.authenticationFailed) { try await wrong.workspace("acme").get("db/password") }
-        await Self.expectWrongKEK { try await wrong.createWorkspace("beta") }
+        await VaultExpectations.expectWrongKEK { try await wrong.createWorkspace("beta") }
         #expect(try Self.snapshot(f) == before)
         // The right KEK creates it.
         let right = f.freshVault { $0.audit.enabled = true }
@@ -96,7 +83,7 @@ import Testing
         let first = f.freshVault(kek: try Self.wrongKEK())
         try await first.checkKEK()  // nothing to prove against: no error, nothing written
         try await first.createWorkspace("acme")
-        await Self.expectWrongKEK { try await f.vault.createWorkspace("beta") }
+        await VaultExpectations.expectWrongKEK { try await f.vault.createWorkspace("beta") }
         #expect(try await f.store.listWorkspaces().map(\.id) == ["acme"])
     }
 
@@ -118,8 +105,8 @@ import Testing
         // A third KEK with the old one as previous would leave keys under a KEK nobody configured.
         let before = try Self.snapshot(f)
         let stray = Vault(store: f.store, kek: try Self.wrongKEK(), previousKEKs: [f.kek], configuration: f.configuration, logger: VaultFixture.logger)
-        await Self.expectWrongKEK { try await stray.createWorkspace("delta") }
-        await Self.expectWrongKEK { try await stray.rotateDataKey(workspace: "beta") }
+        await VaultExpectations.expectWrongKEK { try await stray.createWorkspace("delta") }
+        await VaultExpectations.expectWrongKEK { try await stray.rotateDataKey(workspace: "beta") }
         #expect(try Self.snapshot(f) == before)
     }
 
