@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coffer
 import CofferCrypto
+import CofferInput
 import Foundation
 
 /// `coffer`: the Coffer keyring CLI.
@@ -60,6 +61,9 @@ struct CofferCommand: AsyncParsableCommand {
     /// Entry point: before anything is parsed, read or derived, the process is made
     /// non-dumpable with no core-file limit (``ProcessHardening/disableCoreDumps()``), so a
     /// crash or a signal never writes the KEK, data keys or plaintexts to a core file.
+    ///
+    /// Then it does what `AsyncParsableCommand.main()` does, except that the parser's error
+    /// messages go through ``ParseErrorRedaction``: they never echo a key-like value.
     static func main() async {
         do {
             try ProcessHardening.disableCoreDumps()
@@ -67,6 +71,26 @@ struct CofferCommand: AsyncParsableCommand {
             Terminal.printError("coffer: cannot disable core dumps (\(error)); refusing to handle keys")
             Foundation.exit(ExitStatus.software.rawValue)
         }
-        await main(nil)
+        do {
+            var command = try await asyncParseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+            } else if !message.isEmpty {
+                // The parser lays out several lines (error, help, usage); control characters
+                // in quoted values are escaped like every other error message.
+                let redacted = ParseErrorRedaction.redact(message, arguments: Array(CommandLine.arguments.dropFirst()))
+                var text = TerminalText.escaped(redacted, keepingNewlines: true) + "\n"
+                _ = text.withUTF8 { Terminal.writeAll(2, UnsafeRawBufferPointer($0)) }
+            }
+            Foundation.exit(code.rawValue)
+        }
     }
 }

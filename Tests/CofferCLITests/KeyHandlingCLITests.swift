@@ -78,6 +78,36 @@ import Glibc
         #expect(!names.contains { key.leaks(in: $0) })
     }
 
+    /// swift-argument-parser's own errors quote the value they reject; a key pasted where the
+    /// parser expects something else is shown as its length instead (exit 64 all the same).
+    @Test func aKeyTheArgumentParserRejectsIsNeverEchoed() throws {
+        let e = try Env().initialised()
+        let store = ["--store", e.store]
+        let key = PastedKey()
+        for form in [key.base64, key.urlSafe, "-" + String(key.urlSafe.dropFirst()), key.hex] {
+            let ways: [(String, [String])] = [
+                ("unexpected argument", ["list", "acme", form] + store),
+                ("--batch value", ["reencrypt", "acme", "--kek", e.kek, "--batch", form] + store),
+                ("--batch=value", ["reencrypt", "acme", "--kek", e.kek, "--batch=" + form] + store),
+                ("--limit value", ["audit", "list", "--limit", form] + store),
+                ("value for a flag", ["list", "acme", "--json=" + form] + store),
+                ("as an option", ["list", "acme", "--" + form] + store),
+            ]
+            for (way, arguments) in ways {
+                let r = try e.cli.run(arguments)
+                #expect(r.status == 64, "\(way): status \(r.status)")
+                #expect(!r.stderr.isEmpty, "\(way): no message")
+                #expect(!key.leaks(in: r.stderr + r.stdoutText), "\(way): the key was echoed")
+            }
+        }
+        // Short values are not key material: the parser's message still shows them.
+        let r = try e.cli.run(["reencrypt", "acme", "--kek", e.kek, "--batch", "abc"] + store)
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("'abc'") && r.stderr.contains("--batch"), "\(r.stderr)")
+        let long = try e.cli.run(["list", "acme", key.base64] + store)
+        #expect(long.stderr.contains("<44 characters, not shown>"), "\(long.stderr)")
+    }
+
     @Test func kekProblemsOnCommandsThatDoNotDecryptAreExit78WithOneLine() throws {
         let e = try Env().initialised()
         try FileManager.default.createDirectory(atPath: e.cli.path("p"), withIntermediateDirectories: true)
