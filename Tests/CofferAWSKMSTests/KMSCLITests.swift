@@ -95,8 +95,12 @@ struct KMSCLITests {
             _ = try await seeding.workspace("ws\(i)").put("token", value: SecretBytes(Array("v\(i)".utf8)))
         }
 
+        // Kill runs until two of them were killed with the store half re-wrapped. The delay
+        // grows while a kill comes too early (nothing re-wrapped yet: a loaded host starts the
+        // process slowly) and stops growing once a kill lands mid-way.
         var killedMidway = 0
-        for delay in [150, 250, 400, 600] {
+        var delay = 150
+        for _ in 0..<12 where killedMidway < 2 {
             let running = try ChildProcess.start(
                 try ChildProcess.executable("coffer"), ["rotate-kek", "--new-kek", kms, "--batch", "10", "--kek", e.fileKEK, "--store", e.store],
                 environment: e.kmsEnvironment)
@@ -104,8 +108,8 @@ struct KMSCLITests {
             guard running.process.isRunning else { _ = running.finish(); break }
             kill(running.process.processIdentifier, SIGKILL)
             _ = running.finish()
-            let byKEK = try await store.dataKeyCountByKEK()
-            if (byKEK[kmsID] ?? 0) > 0 && (byKEK[kmsID] ?? 0) < count { killedMidway += 1 }
+            let rewrapped = try await store.dataKeyCountByKEK()[kmsID] ?? 0
+            if rewrapped == 0 { delay = delay * 8 / 5 } else if rewrapped < count { killedMidway += 1 } else { break }
         }
         #expect(killedMidway >= 1, "no run was killed with the rotation half done")
         let resume = try ChildProcess.run(

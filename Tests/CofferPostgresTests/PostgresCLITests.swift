@@ -57,7 +57,7 @@ struct PostgresCLITests {
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func initWorkspacePutGetRotateReencryptStatus() async throws {
         let s = try Setup()
         do {

@@ -11,7 +11,7 @@ struct PostgresLifecycleCLITests {
     typealias Env = PostgresTestEnvironment
     typealias Setup = PostgresCLITests.Setup
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func shredPurgeAuditAndImportFromSQLite() async throws {
         let s = try Setup()
         do {

@@ -19,7 +19,7 @@ struct PostgresMultiProcessTests {
         let label: String
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func twoProcessesWriteRotateAndReencryptExactly() async throws {
         var keyBytes = [UInt8](repeating: 0, count: 32)
         for i in keyBytes.indices { keyBytes[i] = UInt8.random(in: 0...255) }

@@ -25,7 +25,7 @@ struct SQLiteStoreMultiProcessTests {
         throw VaultError.storeUnavailable("coffer-store-stress not found near \(CommandLine.arguments[0]); set COFFER_STORE_STRESS")
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func twoProcessesAndManyTasksLoseNothing() async throws {
         let dir = try TempDirectory()
         let path = dir.path + "/shared.db"
