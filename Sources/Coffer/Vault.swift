@@ -78,6 +78,29 @@ public final class Vault: Sendable {
         try await core.store.listWorkspaces()
     }
 
+    /// The secrets of every live workspace whose current version expires before now (the
+    /// configuration's clock) + `window` (already expired ones included), soonest first, then by workspace and name:
+    /// the credentials to refresh or rotate. Reads metadata only (one audited `list` per
+    /// workspace); deleted and shredded workspaces are skipped.
+    /// - Parameter window: how far ahead to look, at most 100 years (like every duration input).
+    /// - Throws: ``VaultError/invalidValue(_:)`` for a negative or too long window; store errors.
+    public func expiringSecrets(within window: Duration) async throws -> [ExpiringSecret] {
+        guard window >= .zero, window <= .seconds(36_500 * 86_400) else {
+            throw VaultError.invalidValue("the expiry window must be between 0s and 36500d")
+        }
+        let limit = core.configuration.now().addingTimeInterval(Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18)
+        var out: [ExpiringSecret] = []
+        for record in try await listWorkspaces() where record.deletedAt == nil && record.shreddedAt == nil {
+            for secret in try await workspace(record.id).list() {
+                guard let expiresAt = secret.metadata.expiresAt, expiresAt <= limit, secret.liveVersionCount > 0 else { continue }
+                out.append(ExpiringSecret(
+                    workspace: record.id, name: secret.name, version: secret.currentVersion, kind: secret.metadata.kind,
+                    expiresAt: expiresAt, labels: secret.metadata.labels))
+            }
+        }
+        return out.sorted { ($0.expiresAt, $0.workspace, $0.name) < ($1.expiresAt, $1.workspace, $1.name) }
+    }
+
     /// The workspace with its data keys and its number of live secrets.
     /// - Throws: ``VaultError/invalidName(_:)``, ``VaultError/workspaceNotFound(_:)``.
     public func workspaceInfo(_ id: String) async throws -> WorkspaceInfo {

@@ -48,6 +48,15 @@ enum ArgumentRanges {
         }
     }
 
+    /// A duration from `option` (``DurationParser``: 0s or more when `allowZero`, at most 100 years).
+    static func duration(_ text: String, option: String, allowZero: Bool) throws -> Duration {
+        do {
+            return try DurationParser.parse(text, allowZero: allowZero)
+        } catch {
+            throw ValidationError("\(option) \(error.message)")
+        }
+    }
+
     /// Refuses `value` outside `range`, naming `option` and the range.
     static func check(_ value: Int, in range: ClosedRange<Int>, option: String) throws {
         guard range.contains(value) else {

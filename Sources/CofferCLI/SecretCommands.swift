@@ -115,16 +115,47 @@ extension CofferCommand {
     /// `coffer list WS`.
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the secrets of a workspace with their metadata (never values).",
-            discussion: "Example:\n  coffer list acme --json")
+            abstract: "List the secrets of a workspace with their metadata (never values), or the credentials expiring soon in every workspace.",
+            discussion: """
+                Examples:
+                  coffer list acme --json
+                  coffer list --expiring-within 7d            # every workspace; expired ones too
+                  coffer list acme --expiring-within 24h --json
+                """)
 
         @OptionGroup var options: VaultOptions
-        @Argument(help: "Workspace id.")
-        var workspace: String
+        @Argument(help: "Workspace id (optional with --expiring-within: then every workspace).")
+        var workspace: String?
+
+        @Option(name: .long, help: ArgumentHelp(
+            "Only secrets whose current version expires within this duration (or already has), soonest first: 30m, 24h, 7d.",
+            valueName: "duration"))
+        var expiringWithin: String?
+
+        func validate() throws {
+            if workspace == nil && expiringWithin == nil {
+                throw ValidationError("give a workspace, or --expiring-within DURATION to list expiring credentials in every workspace")
+            }
+            if let expiringWithin { _ = try ArgumentRanges.duration(expiringWithin, option: "--expiring-within", allowZero: true) }
+        }
 
         func run() async throws {
             try await Self.reportingFailures {
                 let (vault, _) = try await options.openVault()
+                if let expiringWithin {
+                    let window = try ArgumentRanges.duration(expiringWithin, option: "--expiring-within", allowZero: true)
+                    var expiring = try await vault.expiringSecrets(within: window)
+                    if let workspace { expiring = expiring.filter { $0.workspace == workspace } }
+                    try options.emit(expiring) {
+                        Format.table(
+                            ["WORKSPACE", "NAME", "VERSION", "KIND", "EXPIRES", "LABELS"],
+                            expiring.map {
+                                [$0.workspace, $0.name, "\($0.version)", $0.kind.rawValue, Format.date($0.expiresAt), Format.labels($0.labels)]
+                            })
+                    }
+                    return
+                }
+                guard let workspace else { return }
                 let all = try await vault.workspace(workspace).list()
                 try options.emit(all) {
                     Format.table(

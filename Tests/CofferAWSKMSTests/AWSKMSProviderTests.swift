@@ -151,7 +151,7 @@ struct AWSKMSProviderTests {
     @Test func throttlingPastTheDeadlineIsServiceUnavailable() async throws {
         let arn = try await LocalKMS.createKey()
         let proxy = try FaultProxy()
-        let kek = try LocalKMS.provider(key: arn, endpoint: proxy.url, timeout: "1s")
+        let kek = try LocalKMS.provider(key: arn, endpoint: proxy.url, timeout: "3s")
         _ = try await kek.keyID()
         try proxy.arm(throttle: 1000)
         await #expect(throws: CofferCryptoError.self) {
@@ -169,13 +169,17 @@ struct AWSKMSProviderTests {
         let logger = log.logger
         let arn = try await LocalKMS.createKey()
         let proxy = try FaultProxy()
-        let kek = try LocalKMS.provider(key: arn, endpoint: proxy.url, timeout: "3s", logger: logger)
+        // A generous deadline for the calls that must succeed (a loaded host makes moto slow),
+        // a short one for the provider that meets the dead endpoint.
+        let kek = try LocalKMS.provider(key: arn, endpoint: proxy.url, timeout: "30s", logger: logger)
+        let shortLived = try LocalKMS.provider(key: arn, endpoint: proxy.url, timeout: "1s", logger: logger)
+        _ = try await shortLived.keyID()
         try proxy.arm(throttle: 1)
         let (dek, wrapped) = try await kek.generateDataKey(workspace: Self.binding, dataKeyVersion: 1)
         var errors: [String] = []
         do { _ = try await kek.unwrap(wrapped, workspace: "x", dataKeyVersion: 1) } catch { errors.append("\(error)") }
         proxy.kill()
-        do { _ = try await kek.unwrap(wrapped, workspace: Self.binding, dataKeyVersion: 1) } catch { errors.append("\(error)") }
+        do { _ = try await shortLived.unwrap(wrapped, workspace: Self.binding, dataKeyVersion: 1) } catch { errors.append("\(error)") }
         let dekBase64 = dek.withUnsafeBytes { Data($0).base64EncodedString() }
         let text = (log.entries.map(\.text) + errors + [kek.description, kek.displayName, "\(kek.client.configuration.credentials)"]).joined(separator: "\n")
         #expect(!log.entries.isEmpty)

@@ -68,7 +68,7 @@ struct KMSVaultTests {
         }
 
         let proxy = try FaultProxy()
-        let vault = try Self.vault(path, try LocalKMS.provider(key: arn, endpoint: proxy.url, timeout: "1s"))
+        let vault = try Self.vault(path, try LocalKMS.provider(key: arn, endpoint: proxy.url, timeout: "5s"))
         // Warm up: the data key of "warm" and the audit MAC key (a put records itself) are cached.
         #expect(try await vault.workspace("warm").get("token").value == SecretBytes(Array("warm-1".utf8)))
         #expect(try await vault.workspace("warm").put("token", value: SecretBytes(Array("warm-2".utf8))).version == 2)
