@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "CofferStoreConformance", targets: ["CofferStoreConformance"]),
         .library(name: "CofferPostgres", targets: ["CofferPostgres"]),
         .library(name: "CofferAWSKMS", targets: ["CofferAWSKMS"]),
+        .library(name: "CofferPKCS11", targets: ["CofferPKCS11"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
         .executable(name: "coffer-vault-bench", targets: ["CofferVaultBench"]),
@@ -35,6 +36,8 @@ let package = Package(
         // System libraries, found through pkg-config. Only CofferCrypto imports them.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // The Cryptoki header only (p11-kit's pkcs11.h); CofferPKCS11 dlopens the token's module.
+        .systemLibrary(name: "CPKCS11", pkgConfig: "p11-kit-1", providers: [.apt(["libp11-kit-dev"])]),
 
         .target(
             name: "CofferCrypto",
@@ -89,6 +92,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A KEK inside a PKCS#11 token (an HSM, SoftHSM2): the module is loaded with dlopen and
+        // AES-GCM runs in the token (docs/HSM.md).
+        .target(
+            name: "CofferPKCS11",
+            dependencies: [
+                "CPKCS11", "CofferCrypto", "CofferInput",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The behaviour every SecretStore must show, as checks any store's tests can run.
         .target(
             name: "CofferStoreConformance",
@@ -98,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "CofferCLI",
             dependencies: [
-                "Coffer", "CofferCrypto", "CofferInput", "CofferSQLite", "CofferPostgres", "CofferAWSKMS",
+                "Coffer", "CofferCrypto", "CofferInput", "CofferSQLite", "CofferPostgres", "CofferAWSKMS", "CofferPKCS11",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -192,6 +205,11 @@ let package = Package(
             name: "CofferAWSKMSTests",
             dependencies: ["CofferAWSKMS", "Coffer", "CofferCrypto", "CofferSQLite", "CofferTestSupport", "CofferCLI"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CofferPKCS11Tests",
+            dependencies: ["CofferPKCS11", "Coffer", "CofferCrypto", "CofferInput", "CofferSQLite", "CofferTestSupport", "CofferCLI"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -43,6 +43,7 @@ let package = Package(
         fuzzer("FuzzDuration", [input]),
         fuzzer("FuzzTimestamp", [input]),
         fuzzer("FuzzKMSParsers", [input]),
+        fuzzer("FuzzPKCS11Parsers", [input]),
     ],
     swiftLanguageModes: [.v6]
 )

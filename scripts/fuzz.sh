@@ -19,13 +19,13 @@ scratch=$root/.build-fuzz
 # Swift's own crash handler (backtracer) trips over ASan's shadow memory; libFuzzer reports crashes.
 export SWIFT_BACKTRACE=enable=no
 
-targets=(ciphertext-open bundle sealed-file fernet-token fernet-import export-json credential-json kek-uri postgres-url duration timestamp kms-parsers)
+targets=(ciphertext-open bundle sealed-file fernet-token fernet-import export-json credential-json kek-uri postgres-url duration timestamp kms-parsers pkcs11-parsers)
 
 product() {  # ciphertext-open -> FuzzCiphertextOpen
   local name=$1 out="Fuzz" part
   case $name in kek-uri) echo FuzzKEKURI; return ;; export-json) echo FuzzExportJSON; return ;;
                 credential-json) echo FuzzCredentialJSON; return ;; postgres-url) echo FuzzPostgresURL; return ;;
-                kms-parsers) echo FuzzKMSParsers; return ;; esac
+                kms-parsers) echo FuzzKMSParsers; return ;; pkcs11-parsers) echo FuzzPKCS11Parsers; return ;; esac
   IFS=- read -ra parts <<< "$name"
   for part in "${parts[@]}"; do out+="${part^}"; done
   echo "$out"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Coffer needs on a Debian machine, only where missing: the C libraries it links
 # (OpenSSL libcrypto, libsodium) with pkg-config, Python's `cryptography` for the format
-# cross-check, and `moto[server]` (a local KMS endpoint, and botocore for the SigV4 vectors). Needs root (or sudo) only when something is missing.
+# cross-check, the PKCS#11 header with SoftHSM2 and OpenSC for the HSM tests, and `moto[server]` (a local KMS endpoint, and botocore for the SigV4 vectors). Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-APT_PKGS=(pkg-config libssl-dev libsodium-dev libsqlite3-dev python3)
+# libp11-kit-dev: the Cryptoki header of CofferPKCS11; softhsm2 and opensc (pkcs11-tool): the
+# token of the PKCS#11 tests (scripts/hsm.sh).
+APT_PKGS=(pkg-config libssl-dev libsodium-dev libsqlite3-dev python3 libp11-kit-dev softhsm2 opensc)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -3,7 +3,8 @@
 # published format vectors with Python's `cryptography` (an independent AES-GCM), then runs
 # the Swift Testing suites (standard vectors, envelope properties, KEK providers, CLI, stores),
 # then a short fuzz smoke (scripts/fuzz.sh --smoke; COFFER_SKIP_FUZZ=1 skips it). The AWS KMS
-# tests run against moto_server on loopback (scripts/kms.sh), started here like PostgreSQL.
+# tests run against moto_server on loopback (scripts/kms.sh), started here like PostgreSQL;
+# the PKCS#11 tests against a SoftHSM2 token made in a temp dir (scripts/hsm.sh).
 #
 # The PostgreSQL store tests need a server: unless COFFER_TEST_POSTGRES_URL and
 # COFFER_TEST_POSTGRES_APP_URL already name one, a throwaway cluster is started with
@@ -39,6 +40,15 @@ else
   eval "$(bash scripts/kms.sh start)"
   # One trap for both servers (a second `trap ... EXIT` would replace the first).
   trap 'bash scripts/kms.sh stop "$COFFER_KMS_DIR"; [[ -n "${COFFER_PG_DIR:-}" ]] && bash scripts/postgres.sh stop "$COFFER_PG_DIR"' EXIT
+fi
+# The PKCS#11 tests need a token: a throwaway SoftHSM2 token (scripts/hsm.sh), unless
+# COFFER_SKIP_HSM=1 skips them.
+if [[ "${COFFER_SKIP_HSM:-}" == "1" ]]; then
+  echo "WARNING: COFFER_SKIP_HSM=1: the PKCS#11 (SoftHSM2) tests are SKIPPED" >&2
+else
+  echo "== PKCS#11: making a SoftHSM2 token"
+  eval "$(bash scripts/hsm.sh start)"
+  trap 'bash scripts/hsm.sh stop "$COFFER_HSM_DIR"; [[ -n "${COFFER_KMS_DIR:-}" ]] && bash scripts/kms.sh stop "$COFFER_KMS_DIR"; [[ -n "${COFFER_PG_DIR:-}" ]] && bash scripts/postgres.sh stop "$COFFER_PG_DIR"' EXIT
 fi
 echo "== swift test"
 swift test --skip-build

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CofferAWSKMS
 import CofferCrypto
+import CofferPKCS11
 import Foundation
 import Logging
 import Synchronization
@@ -9,7 +10,7 @@ import Coffer
 /// Options every command that touches keys shares.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Key-encryption key: file:PATH, env:VAR, passphrase[:PATH] or aws-kms:KEY (default: $COFFER_KEK).",
+        "Key-encryption key: file:PATH, env:VAR, passphrase[:PATH], aws-kms:KEY or pkcs11:token=…;object=…?module-path=…&pin-source=file:… (default: $COFFER_KEK).",
         valueName: "uri"))
     var kek: String?
 
@@ -58,9 +59,15 @@ struct GlobalOptions: ParsableArguments {
 
     /// The provider for a KEK URI, with the CLI's defaults.
     static func provider(uri: String, logger: Logger) throws -> any KeyEncryptionKeyProvider {
-        if case .awsKMS? = try? KEKProviderURI(parsing: uri) {
+        switch try? KEKProviderURI(parsing: uri) {
+        case .awsKMS?:
             // Region, credentials, endpoint and deadline from the AWS SDKs' variables (docs/KMS.md).
             return try AWSKMSKEKProvider(uri: uri, environment: ProcessInfo.processInfo.environment, logger: logger)
+        case .pkcs11?:
+            // A key in a PKCS#11 token; pin-value only with COFFER_PKCS11_ALLOW_PIN_VALUE=1 (docs/HSM.md).
+            return try PKCS11KEKProvider(uri: uri, environment: ProcessInfo.processInfo.environment, logger: logger)
+        default:
+            break
         }
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
         // environment: nil lets env: and the passphrase read the variable straight into

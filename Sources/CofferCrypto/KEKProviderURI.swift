@@ -10,7 +10,10 @@
 ///   alias ARN, a key id or `alias/NAME` (see ``AWSKMSKeySpec``); the provider itself is
 ///   `AWSKMSKEKProvider` in the `CofferAWSKMS` module.
 ///
-/// The schemes `pkcs11:` and `kms:` are reserved for providers that later versions will add
+/// - `pkcs11:…`: a secret key in a PKCS#11 token (RFC 7512 URI, see ``PKCS11URI``); the
+///   provider itself is `PKCS11KEKProvider` in the `CofferPKCS11` module.
+///
+/// The scheme `kms:` is reserved for providers that later versions will add
 /// and are reported as not supported by this build.
 public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
     /// `file:PATH`.
@@ -21,11 +24,14 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
     case passphrase(paramsPath: String?)
     /// `aws-kms:KEY`.
     case awsKMS(AWSKMSKeySpec)
+    /// `pkcs11:token=…;object=…?module-path=…&pin-source=…`.
+    case pkcs11(PKCS11URI)
 
     /// The forms ``init(parsing:)`` accepts, for help and error texts.
-    public static let acceptedForms = ["file:PATH", "env:VARIABLE", "passphrase", "passphrase:PARAMS_PATH", "aws-kms:KEY"]
+    public static let acceptedForms = ["file:PATH", "env:VARIABLE", "passphrase", "passphrase:PARAMS_PATH", "aws-kms:KEY",
+        "pkcs11:token=LABEL;object=LABEL?module-path=PATH&pin-source=file:PATH"]
     /// Schemes reserved for providers that later versions will add.
-    public static let reservedSchemes = ["pkcs11", "kms"]
+    public static let reservedSchemes = ["kms"]
 
     /// Parses `text`.
     /// - Throws: ``CofferCryptoError/kekUnavailable(_:)`` listing the accepted forms; the
@@ -66,6 +72,8 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
             self = .passphrase(paramsPath: rest.isEmpty ? nil : rest)
         case "aws-kms":
             self = .awsKMS(try AWSKMSKeySpec(parsing: rest))
+        case "pkcs11":
+            self = .pkcs11(try PKCS11URI(parsing: rest))
         case _ where Self.reservedSchemes.contains(scheme):
             throw CofferCryptoError.kekUnavailable("\(scheme): KEK providers are not supported by this build yet; use one of: \(forms)")
         default:
@@ -83,6 +91,7 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
         case .passphrase(nil): return "passphrase"
         case .passphrase(let path?): return "passphrase:\(Redaction.shown(path))"
         case .awsKMS(let key): return "aws-kms:\(key)"
+        case .pkcs11(let uri): return uri.description
         }
     }
 
@@ -98,6 +107,7 @@ public enum KEKProviderURI: Sendable, Hashable, CustomStringConvertible {
         case .passphrase(nil): return "passphrase"
         case .passphrase(let path?): return "passphrase:\(path)"
         case .awsKMS(let key): return "aws-kms:\(key)"
+        case .pkcs11(let uri): return uri.text
         }
     }
 

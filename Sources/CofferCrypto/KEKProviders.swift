@@ -41,6 +41,9 @@ public enum KEKProviders {
         case .awsKMS:
             throw CofferCryptoError.kekUnavailable(
                 "aws-kms: keys are served by the CofferAWSKMS module: build the provider with AWSKMSKEKProvider(uri:) there")
+        case .pkcs11:
+            throw CofferCryptoError.kekUnavailable(
+                "pkcs11: keys are served by the CofferPKCS11 module: build the provider with PKCS11KEKProvider(uri:) there")
         }
     }
 }

@@ -46,9 +46,11 @@ public enum SecretReader {
     /// Reads a whole file that holds key material (a passphrase file, for example) at `path`:
     /// opened without blocking, and refused unless it is a regular file, so a FIFO or a device
     /// named by mistake fails at once instead of hanging or reading forever.
+    /// With `requirePrivate`, a file that group or others may read or write is refused too
+    /// (a PIN file, like a key file, must be mode 0600).
     /// - Throws: ``CofferCryptoError/kekUnavailable(_:)`` naming the path (unless it looks
     ///   like key material) and the problem; ``CofferCryptoError/messageTooLarge(limit:)``.
-    public static func readKeyFile(atPath path: String, limit: Int, what: String) throws -> SecretBytes {
+    public static func readKeyFile(atPath path: String, limit: Int, what: String, requirePrivate: Bool = false) throws -> SecretBytes {
         let shown = Redaction.shown(path)
         let fd: Int32
         switch POSIXFile.openForReading(path) {
@@ -64,6 +66,10 @@ public enum SecretReader {
         }
         guard mode.type == POSIXFile.regularType else {
             throw CofferCryptoError.kekUnavailable(POSIXFile.notRegularMessage(what: what, path: shown, type: mode.type))
+        }
+        if requirePrivate, let why = FileKEKProvider.permissionProblem(mode.permissions) {
+            throw CofferCryptoError.kekUnavailable(
+                "\(what) \(shown) has mode \(POSIXFile.octal(mode.permissions)), so \(why); run: chmod 600 \(shown)")
         }
         return try readAll(fileDescriptor: fd, limit: limit)
     }

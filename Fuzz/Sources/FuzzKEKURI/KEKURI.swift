@@ -26,7 +26,9 @@ enum KEKURI {
 
     static func seeds() throws -> [[UInt8]] {
         ["file:/etc/coffer/kek", "file:///etc/coffer/kek", "env:COFFER_KEK_B64", "passphrase", "passphrase:/etc/coffer/params.json",
-         "kms:x", "pkcs11:token=a", "FILE:relative/key", "env:1BAD"].map { Array($0.utf8) }
+         "kms:x", "pkcs11:token=a",
+         "pkcs11:token=coffer;object=kek-2026?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/coffer/pin",
+         "pkcs11:token=my%20token;type=secret-key;object=k%3B1?pin-value=1234&module-path=/m.so", "FILE:relative/key", "env:1BAD"].map { Array($0.utf8) }
     }
 }
 
