@@ -3,7 +3,6 @@ public import Logging
 import CPKCS11
 import CofferInput
 public import Foundation
-import Synchronization
 
 /// A key-encryption key that never leaves a PKCS#11 token (an HSM, a smart card, SoftHSM2):
 /// data keys are wrapped and unwrapped with `CKM_AES_GCM` inside the token.
@@ -27,7 +26,7 @@ import Synchronization
 /// message or a log.
 public final class PKCS11KEKProvider: KeyEncryptionKeyProvider, CustomStringConvertible {
     // Sendable: `uri`, `id`, `sessionLimit` and `logger` are immutable Sendable values; `pool` is
-    // a Mutex of a Sendable class reference.
+    // a PosixMutex (CofferCrypto) of a Sendable class reference.
 
     /// The key's URI (its ``CofferCrypto/PKCS11URI/description`` never shows a PIN).
     public let uri: PKCS11URI
@@ -35,7 +34,7 @@ public final class PKCS11KEKProvider: KeyEncryptionKeyProvider, CustomStringConv
     public let sessionLimit: Int
     private let id: KEKIdentifier
     private let logger: Logger
-    private let pool = Mutex<PKCS11SessionPool?>(nil)
+    private let pool = PosixMutex<PKCS11SessionPool?>(nil)
 
     /// Environment variable that lets a `pin-value` URI through (tests only).
     public static let allowPINValueVariable = "COFFER_PKCS11_ALLOW_PIN_VALUE"

@@ -5,7 +5,6 @@ import Darwin
 #endif
 import CPKCS11
 import CofferCrypto
-import Synchronization
 
 /// A PKCS#11 module loaded with `dlopen` and initialised (`C_Initialize` with
 /// `CKF_OS_LOCKING_OK`) once per process: ``shared(path:)`` hands every caller naming the same
@@ -19,7 +18,7 @@ final class PKCS11Module: @unchecked Sendable {
     let functions: UnsafeMutablePointer<CK_FUNCTION_LIST>
     let path: String
 
-    private static let loaded = Mutex<[String: PKCS11Module]>([:])
+    private static let loaded = PosixMutex<[String: PKCS11Module]>([:])
 
     /// The module at `path`, loaded and initialised on first use.
     /// - Throws: ``CofferCrypto/CofferCryptoError/kekUnavailable(_:)`` when it cannot be loaded

@@ -1,5 +1,5 @@
 import CPKCS11
-import Synchronization
+import CofferCrypto
 
 /// A bounded pool of logged-in PKCS#11 sessions, each with the handle of the KEK found in it.
 ///
@@ -28,7 +28,7 @@ final class PKCS11SessionPool: Sendable {
 
     /// Most sessions open at once.
     let capacity: Int
-    private let state = Mutex(State())
+    private let state = PosixMutex(State())
     private let opener: @Sendable () throws -> Entry
     private let closer: @Sendable (Entry) -> Void
 
