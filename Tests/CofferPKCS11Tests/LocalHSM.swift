@@ -2,6 +2,7 @@ import CofferCrypto
 import CofferPKCS11
 import Foundation
 import Logging
+import Testing
 
 /// The SoftHSM2 token the test script makes (scripts/hsm.sh), named by `SOFTHSM2_CONF` and
 /// `COFFER_TEST_PKCS11_*`. Without them the PKCS#11 suites are skipped.
