@@ -209,7 +209,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferPKCS11Tests",
-            dependencies: ["CofferPKCS11", "Coffer", "CofferCrypto", "CofferInput", "CofferSQLite", "CofferTestSupport", "CofferCLI"],
+            dependencies: [
+                "CofferPKCS11", "Coffer", "CofferCrypto", "CofferInput", "CofferSQLite", "CofferTestSupport", "CofferCLI",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

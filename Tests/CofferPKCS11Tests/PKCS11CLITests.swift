@@ -7,6 +7,7 @@ import CofferPKCS11
 import CofferSQLite
 import CofferTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// `coffer` with `--kek pkcs11:…` against the SoftHSM2 token: `kek generate --pkcs11` and
@@ -108,25 +109,39 @@ struct PKCS11CLITests {
             _ = try await seeding.workspace("ws\(i)").put("token", value: SecretBytes(Array("v\(i)".utf8)))
         }
 
-        // Kill each run as soon as the store shows it has re-wrapped some data keys (polled,
-        // so it does not depend on how fast the machine is), until two runs died half done.
+        // Kill each run as soon as the store shows it has re-wrapped some data keys, until two
+        // runs died half done. Polled with a blocking read (no await): with the cooperative
+        // pool busy with other tests, an async poll may not run again before the child ends.
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(5)
+        let probe = try DatabaseQueue(path: e.store, configuration: config)
+        let hsmKeys = { () throws -> Int in
+            try probe.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM data_keys WHERE kek_id = ?", arguments: [hsmID.description]) ?? 0 }
+        }
         var killedMidway = 0
+        var outcomes: [String] = []
         for _ in 0..<6 {
             let running = try ChildProcess.start(
-                try ChildProcess.executable("coffer"), ["rotate-kek", "--new-kek", hsm, "--batch", "10", "--kek", e.fileKEK, "--store", e.store],
+                try ChildProcess.executable("coffer"), ["rotate-kek", "--new-kek", hsm, "--batch", "1", "--kek", e.fileKEK, "--store", e.store],
                 environment: e.environment)
-            let before = try await store.dataKeyCountByKEK()[hsmID] ?? 0
-            while running.process.isRunning, (try await store.dataKeyCountByKEK()[hsmID] ?? 0) <= before {
-                try await Task.sleep(for: .milliseconds(2))
+            let before = try hsmKeys()
+            while running.process.isRunning, try hsmKeys() <= before {
+                usleep(2_000)
             }
-            guard running.process.isRunning else { _ = running.finish(); break }
+            guard running.process.isRunning else {
+                let r = running.finish()
+                outcomes.append("finished \(r.status) before progress was seen: \(r.stderr.prefix(200))")
+                break
+            }
             kill(running.process.processIdentifier, SIGKILL)
             _ = running.finish()
             let done = try await store.dataKeyCountByKEK()[hsmID] ?? 0
+            outcomes.append("killed at \(done)")
             if done > 0 && done < count { killedMidway += 1 }
             if killedMidway >= 2 { break }
         }
-        #expect(killedMidway >= 1, "no run was killed with the rotation half done")
+        #expect(killedMidway >= 1, "no run was killed with the rotation half done: \(outcomes)")
         let resume = try ChildProcess.run(
             try ChildProcess.executable("coffer"), ["rotate-kek", "--new-kek", hsm, "--kek", e.fileKEK, "--store", e.store],
             environment: e.environment)
