@@ -72,30 +72,9 @@ public struct PKCS11URI: Sendable, Hashable, CustomStringConvertible {
             guard let q = text.firstIndex(of: "?") else { return (text[...], "") }
             return (text[..<q], text[text.index(after: q)...])
         }()
-        var path: [String: String] = [:]
-        for attribute in pathPart.split(separator: ";", omittingEmptySubsequences: false) {
-            let (name, value) = try Self.attribute(attribute, separator: ";", form: form)
-            guard ["token", "object", "type"].contains(name) else {
-                throw CofferCryptoError.kekUnavailable(
-                    "pkcs11: path attribute \"\(Redaction.shown(name))\" is not supported (use token, object, type); use \(form)")
-            }
-            guard path.updateValue(value, forKey: name) == nil else {
-                throw CofferCryptoError.kekUnavailable("pkcs11: attribute \(name) is given twice")
-            }
-        }
-        var query: [String: String] = [:]
-        if !queryPart.isEmpty {
-            for attribute in queryPart.split(separator: "&", omittingEmptySubsequences: false) {
-                let (name, value) = try Self.attribute(attribute, separator: "&", form: form)
-                guard ["module-path", "pin-source", "pin-value"].contains(name) else {
-                    throw CofferCryptoError.kekUnavailable(
-                        "pkcs11: query attribute \"\(Redaction.shown(name))\" is not supported (use module-path, pin-source, pin-value); use \(form)")
-                }
-                guard query.updateValue(value, forKey: name) == nil else {
-                    throw CofferCryptoError.kekUnavailable("pkcs11: attribute \(name) is given twice")
-                }
-            }
-        }
+        let path = try Self.attributes(pathPart, separator: ";", kind: "path", allowed: ["token", "object", "type"], form: form)
+        let query = queryPart.isEmpty
+            ? [:] : try Self.attributes(queryPart, separator: "&", kind: "query", allowed: ["module-path", "pin-source", "pin-value"], form: form)
         if let type = path["type"], type != "secret-key" {
             throw CofferCryptoError.kekUnavailable("pkcs11: type must be secret-key (the KEK is an AES key)")
         }
@@ -146,6 +125,24 @@ public struct PKCS11URI: Sendable, Hashable, CustomStringConvertible {
 
     // MARK: Parsing helpers
 
+    /// The `NAME=VALUE` attributes of one URI part, each name in `allowed` and given once.
+    private static func attributes(
+        _ part: Substring, separator: Character, kind: String, allowed: [String], form: String
+    ) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for text in part.split(separator: separator, omittingEmptySubsequences: false) {
+            let (name, value) = try attribute(text, separator: separator, form: form)
+            guard allowed.contains(name) else {
+                throw CofferCryptoError.kekUnavailable(
+                    "pkcs11: \(kind) attribute \"\(Redaction.shown(name))\" is not supported (use \(allowed.joined(separator: ", "))); use \(form)")
+            }
+            guard out.updateValue(value, forKey: name) == nil else {
+                throw CofferCryptoError.kekUnavailable("pkcs11: attribute \(name) is given twice")
+            }
+        }
+        return out
+    }
+
     private static func attribute(_ text: Substring, separator: Character, form: String) throws -> (String, String) {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
             throw CofferCryptoError.kekUnavailable("pkcs11: every attribute is NAME=VALUE separated by \"\(separator)\"; use \(form)")
@@ -165,22 +162,13 @@ public struct PKCS11URI: Sendable, Hashable, CustomStringConvertible {
         var it = Array(text.utf8)[...]
         while let c = it.popFirst() {
             if c == UInt8(ascii: "%") {
-                guard it.count >= 2, let hi = hexValue(it.removeFirst()), let lo = hexValue(it.removeFirst()) else { return nil }
+                guard it.count >= 2, let hi = KEKIdentifier.nibble(it.removeFirst()), let lo = KEKIdentifier.nibble(it.removeFirst()) else { return nil }
                 out.append(hi << 4 | lo)
             } else {
                 out.append(c)
             }
         }
         return String(validating: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters and `/` `:`.
