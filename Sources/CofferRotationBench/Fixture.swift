@@ -9,6 +9,38 @@ import Logging
 /// database (`PATH.kek`, base64, mode 0600 — a throwaway key made for the benchmark), and
 /// deterministic names and values so a later process can check what it reads.
 enum Fixture {
+    /// The id of bench workspace `i`: `tenant-00042`.
+    static func workspaceID(_ i: Int) -> String { "tenant-" + String(format: "%05d", i) }
+
+    /// Creates workspaces 0..<`count` (``workspaceID(_:)``) under `kek`, with a fresh vault per
+    /// 1,000: a vault's data-key cache keeps every key it created, and each cached key holds
+    /// sodium_malloc'd memory (guard pages: several memory mappings), so one vault creating
+    /// ~10,000 workspaces exhausts vm.max_map_count and sodium_malloc fails (seen here;
+    /// reported in BENCHMARKS.md).
+    static func createWorkspaces(_ count: Int, in store: SQLiteStore, kek: LocalKEK) async throws {
+        for chunk in stride(from: 0, to: count, by: 1_000) {
+            let creator = Vault(store: store, kek: kek, logger: logger)
+            for i in chunk..<min(count, chunk + 1_000) { try await creator.createWorkspace(workspaceID(i)) }
+        }
+    }
+
+    /// Times `vault.rotateKEK(to:batchSize:)` (wall and process CPU seconds, load before) and
+    /// checks that it re-wrapped exactly `expected` data keys and finished.
+    static func timedRotation(
+        _ vault: Vault, to newKEK: any KeyEncryptionKeyProvider, batchSize: Int, expected: Int
+    ) async throws -> (seconds: Double, cpu: Double, load: Double, report: KEKRotationProgress) {
+        let load = Measure.loadAverage()
+        let c0 = Measure.cpu()
+        let t0 = Measure.now()
+        let report = try await vault.rotateKEK(to: newKEK, batchSize: batchSize)
+        let seconds = Measure.now() - t0
+        let cpu = Measure.cpu() - c0
+        guard report.finished, report.rewrapped == expected else {
+            throw BenchError("KEK rotation report: \(report.rewrapped) of \(expected) re-wrapped, finished \(report.finished)")
+        }
+        return (seconds, cpu, load, report)
+    }
+
     static let workspace = "bench"
     static let valueBytes = 256
 

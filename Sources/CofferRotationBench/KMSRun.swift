@@ -21,11 +21,8 @@ enum KMSRun {
 
         let fileKEK = try Fixture.makeKEK(db)
         let store = try SQLiteStore(path: db, logger: Fixture.logger)
-        func id(_ i: Int) -> String { "tenant-" + String(format: "%05d", i) }
-        for chunk in stride(from: 0, to: workspaces, by: 1_000) {
-            let creator = Vault(store: store, kek: fileKEK, logger: Fixture.logger)
-            for i in chunk..<min(workspaces, chunk + 1_000) { try await creator.createWorkspace(id(i)) }
-        }
+        let id = Fixture.workspaceID
+        try await Fixture.createWorkspaces(workspaces, in: store, kek: fileKEK)
         let probeCount = min(probes, workspaces)
         let writer = Vault(store: store, kek: fileKEK, logger: Fixture.logger)
         for i in 0..<probeCount { _ = try await writer.workspace(id(i)).put("probe", value: SecretBytes(Fixture.value(i))) }
@@ -41,15 +38,7 @@ enum KMSRun {
         let target = try kms()
         _ = try await target.keyID()
         let vault = Vault(store: store, kek: fileKEK, logger: Fixture.logger)
-        let load = Measure.loadAverage()
-        let c0 = Measure.cpu()
-        let t0 = Measure.now()
-        let report = try await vault.rotateKEK(to: target, batchSize: batchSize)
-        let seconds = Measure.now() - t0
-        let cpu = Measure.cpu() - c0
-        guard report.finished, report.rewrapped == workspaces else {
-            throw BenchError("rotation report: \(report.rewrapped) of \(workspaces), finished \(report.finished)")
-        }
+        let (seconds, cpu, load, _) = try await Fixture.timedRotation(vault, to: target, batchSize: batchSize, expected: workspaces)
         print("rotate-kek file->kms workspaces=\(workspaces) batch=\(batchSize) seconds=\(Measure.f(seconds, 3))"
             + " keys_per_s=\(Int((Double(workspaces) / seconds).rounded())) coffer_cpu_s=\(Measure.f(cpu, 3))"
             + " kms_calls=[\(target.client.callCounts)] load1=\(Measure.f(load))")

@@ -66,32 +66,16 @@ enum Runs {
         guard !FileManager.default.fileExists(atPath: db) else { throw BenchError("\(db) exists; kek needs a new path") }
         let oldKEK = try Fixture.makeKEK(db)
         let store = try SQLiteStore(path: db, logger: Fixture.logger)
-        func id(_ i: Int) -> String { "tenant-" + String(format: "%05d", i) }
+        let id = Fixture.workspaceID
         let sample = Fixture.sample(rows: workspaces, count: 20)
-        // A fresh vault per 1,000 workspaces: a vault's data-key cache keeps every key it
-        // created (no size bound), and each cached key holds sodium_malloc'd memory (guard
-        // pages: several memory mappings), so one vault creating ~10,000 workspaces exhausts
-        // vm.max_map_count and sodium_malloc fails (seen here; reported in BENCHMARKS.md).
-        for chunk in stride(from: 0, to: workspaces, by: 1_000) {
-            let creator = Vault(store: store, kek: oldKEK, logger: Fixture.logger)
-            for i in chunk..<min(workspaces, chunk + 1_000) { try await creator.createWorkspace(id(i)) }
-        }
+        try await Fixture.createWorkspaces(workspaces, in: store, kek: oldKEK)
         let writer = Vault(store: store, kek: oldKEK, logger: Fixture.logger)
         for i in sample { try await writer.workspace(id(i)).put("probe", value: SecretBytes(Fixture.value(i))) }
         // The measured vault starts with an empty cache, like an operator's `coffer rotate-kek`.
         let vault = Vault(store: store, kek: oldKEK, logger: Fixture.logger)
 
         let newKEK = try LocalKEK(SymmetricKey.generate(), displayName: "bench-new")
-        let load = Measure.loadAverage()
-        let c0 = Measure.cpu()
-        let t0 = Measure.now()
-        let report = try await vault.rotateKEK(to: newKEK, batchSize: batchSize)
-        let seconds = Measure.now() - t0
-        let cpu = Measure.cpu() - c0
-
-        guard report.finished, report.rewrapped == workspaces else {
-            throw BenchError("KEK rotation report: \(report.rewrapped) of \(workspaces) re-wrapped, finished \(report.finished)")
-        }
+        let (seconds, cpu, load, report) = try await Fixture.timedRotation(vault, to: newKEK, batchSize: batchSize, expected: workspaces)
         let fresh = Vault(store: store, kek: newKEK, logger: Fixture.logger)
         let census = try await fresh.status()
         guard !census.otherKEKsNeeded, census.keks.count == 1, census.keks[0].kekID == newKEK.id,

@@ -65,31 +65,9 @@ struct PKCS11CLITests {
         let uri = try LocalHSM.createKey("rot")
         let hsm = uri.text
         let e = try Env()
-        #expect(try e.coffer(["init"], kek: e.fileKEK).status == 0)
-        for ws in ["acme", "globex"] {
-            #expect(try e.coffer(["workspace", "create", ws], kek: e.fileKEK).status == 0)
-            #expect(try e.coffer(["put", ws, "oauth"], kek: e.fileKEK, stdin: Data("\(ws)-secret".utf8)).status == 0)
-        }
-        let toHSM = try e.coffer(["rotate-kek", "--new-kek", hsm], kek: e.fileKEK)
-        #expect(toHSM.status == 0, "\(toHSM.stderr)")
-        let id = try KEKIdentifier(externalKey: uri.keyName, provider: "pkcs11")
-        #expect(toHSM.stdout.contains(id.description), "\(toHSM.stdout)")
-
-        let get = try e.coffer(["get", "acme", "oauth"], kek: hsm)
-        #expect(get.status == 0 && get.stdout == "acme-secret", "\(get.stderr)")
-        #expect(try e.coffer(["workspace", "create", "initech"], kek: hsm).status == 0)
-        #expect(try e.coffer(["put", "initech", "oauth"], kek: hsm, stdin: Data("initech-secret".utf8)).status == 0)
-        #expect(try e.coffer(["audit", "verify"], kek: hsm).status == 0)
-        let stale = try e.coffer(["get", "acme", "oauth"], kek: e.fileKEK)
-        #expect(stale.status == 77, "the old file KEK no longer opens the store: \(stale.stderr)")
-
-        let back = try e.coffer(["rotate-kek", "--new-kek", e.fileKEK], kek: hsm)
-        #expect(back.status == 0, "\(back.stderr)")
-        for ws in ["acme", "globex", "initech"] {
-            let r = try e.coffer(["get", ws, "oauth"], kek: e.fileKEK)
-            #expect(r.status == 0 && r.stdout == "\(ws)-secret", "\(ws): \(r.stderr)")
-        }
-        #expect(try e.coffer(["audit", "verify"], kek: e.fileKEK).status == 0)
+        let scenario = KEKRotationCLIScenario(fileKEK: e.fileKEK) { try e.coffer($0, kek: $1, stdin: $2) }
+        try scenario.fileToExternal(hsm, externalID: try KEKIdentifier(externalKey: uri.keyName, provider: "pkcs11").description)
+        try scenario.backToFile(from: hsm)
     }
 
     /// `rotate-kek` to PKCS#11 over 1,000 workspaces, killed with SIGKILL mid-run (at least
