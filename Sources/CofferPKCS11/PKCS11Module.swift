@@ -9,14 +9,39 @@ import CofferCrypto
 /// A PKCS#11 module loaded with `dlopen` and initialised (`C_Initialize` with
 /// `CKF_OS_LOCKING_OK`) once per process: ``shared(path:)`` hands every caller naming the same
 /// path the same instance, which is never unloaded (other threads may be inside it).
+///
+/// Every Cryptoki call runs inside ``call(_:)``, which also gives the module's *generation*.
+/// Some modules (SoftHSM2 among them) list only the tokens that existed when they were
+/// initialised, so a token deleted and re-created (an HSM partition restored from backup, a
+/// token re-initialised) stays invisible until the module is initialised again.
+/// ``rescan(after:)`` does that — `C_Finalize` then `C_Initialize`, at most once a second and
+/// only when this process initialised the module — and starts a new generation: sessions and
+/// object handles of an older generation are dead, and ``call(_:)`` lets their owners see that
+/// by comparing generations instead of passing a stale handle (which the new generation may
+/// have given to someone else) to the module.
 final class PKCS11Module: @unchecked Sendable {
-    // @unchecked Sendable, proof: `functions` and `path` are set once in init and never
-    // written again; the function list they point at is owned by the module, constant after
-    // C_Initialize, and the module was initialised with CKF_OS_LOCKING_OK, so its functions
-    // may be called from any thread at once (PKCS#11 v2.40 §6.7.6). Sessions, the only
-    // per-caller state, are owned by PKCS11SessionPool, which hands each to one task at a time.
-    let functions: UnsafeMutablePointer<CK_FUNCTION_LIST>
+    // @unchecked Sendable, proof: `functions`, `path` and `ownsInitialization` are set once in
+    // init and never written again; the function list they point at is owned by the module and
+    // constant; the module was initialised with CKF_OS_LOCKING_OK, so its functions may be
+    // called from any thread at once (PKCS#11 v2.40 §6.7.6). `calls` is held for reading
+    // around every call and for writing around re-initialisation, so no call is inside the
+    // module while it is finalised; `state` is a PosixMutex. Sessions, the only per-caller
+    // state, are owned by PKCS11SessionPool, which hands each to one task at a time.
+    private let functions: UnsafeMutablePointer<CK_FUNCTION_LIST>
     let path: String
+    /// Whether `C_Initialize` in this process returned `CKR_OK` here (not
+    /// `CKR_CRYPTOKI_ALREADY_INITIALIZED`): only then may this type finalise the module.
+    private let ownsInitialization: Bool
+    private let calls = PosixRWLock()
+    private let state = PosixMutex(RescanState())
+
+    private struct RescanState {
+        var generation: UInt64 = 0
+        var lastRescan: ContinuousClock.Instant?
+    }
+
+    /// Shortest time between two re-initialisations.
+    static let rescanInterval: Duration = .seconds(1)
 
     private static let loaded = PosixMutex<[String: PKCS11Module]>([:])
 
@@ -56,6 +81,45 @@ final class PKCS11Module: @unchecked Sendable {
         }
         self.functions = list
         self.path = path
+        self.ownsInitialization = initRV == CKR_OK
+    }
+
+    /// Runs `body` with the function list and the current generation; the module is not
+    /// re-initialised while `body` runs. `body` must not call ``call(_:)`` or ``rescan(after:)``.
+    func call<R>(_ body: (CK_FUNCTION_LIST, UInt64) throws -> R) rethrows -> R {
+        try calls.withReadLock {
+            try body(functions.pointee, state.withLock { $0.generation })
+        }
+    }
+
+    /// Initialises the module again so that tokens created since the last initialisation are
+    /// listed, unless another task already did so since generation `seen` (then returns true at
+    /// once). Returns false, doing nothing, when this process did not initialise the module
+    /// (another library owns it) or the last re-initialisation was under
+    /// ``rescanInterval`` ago. Waits for the calls in progress to finish first.
+    func rescan(after seen: UInt64) -> Bool {
+        guard ownsInitialization else { return false }
+        return calls.withWriteLock {
+            let now = ContinuousClock.now
+            let go = state.withLock { s -> Bool? in
+                if s.generation != seen { return nil }
+                if let last = s.lastRescan, now - last < Self.rescanInterval { return false }
+                return true
+            }
+            guard let go else { return true }
+            guard go else { return false }
+            _ = functions.pointee.C_Finalize(nil)
+            var args = CK_C_INITIALIZE_ARGS()
+            args.flags = CK_FLAGS(CKF_OS_LOCKING_OK)
+            // A failure leaves the module uninitialised: calls then fail with
+            // CKR_CRYPTOKI_NOT_INITIALIZED (key-encryption key unavailable) until a later rescan works.
+            _ = functions.pointee.C_Initialize(&args)
+            state.withLock {
+                $0.generation &+= 1
+                $0.lastRescan = now
+            }
+            return true
+        }
     }
 
     /// The Cryptoki name of a return value, for messages (`CKR_PIN_INCORRECT`), or its hex.

@@ -11,7 +11,7 @@ import CofferCrypto
 final class PKCS11SessionPool: Sendable {
     /// A session and the KEK's object handle in it.
     struct Entry: Sendable {
-        let session: CK_SESSION_HANDLE
+        let session: PKCS11Token.Session
         let key: CK_OBJECT_HANDLE
     }
 

@@ -19,13 +19,43 @@ struct PKCS11Token: Sendable {
         self.module = try PKCS11Module.shared(path: uri.modulePath)
     }
 
-    private var f: CK_FUNCTION_LIST { module.functions.pointee }
+    /// A session handle and the module generation it was opened in (``PKCS11Module/call(_:)``):
+    /// a handle of an older generation is dead and never reaches the module again.
+    struct Session: Sendable {
+        let handle: CK_SESSION_HANDLE
+        let generation: UInt64
+    }
+
+    /// The token was not in the slot list of module generation `generation`.
+    private struct TokenNotFound: Error {
+        let error: CofferCryptoError
+        let generation: UInt64
+    }
+
+    /// Return value standing for a session of an older module generation.
+    static let staleSession = CK_RV(CKR_SESSION_HANDLE_INVALID)
 
     // MARK: Sessions
 
-    /// A new session on the token, logged in as the user.
-    func openSession(readWrite: Bool = false) throws -> CK_SESSION_HANDLE {
-        let slot = try findSlot()
+    /// A new session on the token, logged in as the user. When no token has the URI's label
+    /// the module is initialised again once (``PKCS11Module/rescan(after:)``), so a token
+    /// deleted and re-created since is found without a restart.
+    func openSession(readWrite: Bool = false) throws -> Session {
+        var rescanned = false
+        while true {
+            do {
+                return try module.call { f, generation in
+                    Session(handle: try openSession(f, generation: generation, readWrite: readWrite), generation: generation)
+                }
+            } catch let missing as TokenNotFound {
+                guard !rescanned, module.rescan(after: missing.generation) else { throw missing.error }
+                rescanned = true
+            }
+        }
+    }
+
+    private func openSession(_ f: CK_FUNCTION_LIST, generation: UInt64, readWrite: Bool) throws -> CK_SESSION_HANDLE {
+        let slot = try findSlot(f, generation: generation)
         var session: CK_SESSION_HANDLE = 0
         let flags = CK_FLAGS(CKF_SERIAL_SESSION) | (readWrite ? CK_FLAGS(CKF_RW_SESSION) : 0)
         let rv = f.C_OpenSession(slot, flags, nil, nil, &session)
@@ -33,7 +63,7 @@ struct PKCS11Token: Sendable {
             throw CofferCryptoError.kekUnavailable("cannot open a session on PKCS#11 token \"\(uri.token)\" (\(PKCS11Module.name(of: rv)))")
         }
         do {
-            try login(session)
+            try login(f, session)
         } catch {
             _ = f.C_CloseSession(session)
             throw error
@@ -41,13 +71,17 @@ struct PKCS11Token: Sendable {
         return session
     }
 
-    func closeSession(_ session: CK_SESSION_HANDLE) {
-        _ = f.C_CloseSession(session)
+    /// Closes `session`, unless it belongs to an older module generation (then it is gone
+    /// already, and its handle may now be someone else's).
+    func closeSession(_ session: Session) {
+        module.call { f, generation in
+            if session.generation == generation { _ = f.C_CloseSession(session.handle) }
+        }
     }
 
     /// The slot whose token has the URI's label. Looked up on every new session, so a token
     /// re-created in another slot is found again.
-    func findSlot() throws -> CK_SLOT_ID {
+    private func findSlot(_ f: CK_FUNCTION_LIST, generation: UInt64) throws -> CK_SLOT_ID {
         var count: CK_ULONG = 0
         var rv = f.C_GetSlotList(CK_BBOOL(CK_TRUE), nil, &count)
         guard rv == CKR_OK else { throw CofferCryptoError.kekUnavailable("the PKCS#11 module cannot list its slots (\(PKCS11Module.name(of: rv)))") }
@@ -63,12 +97,13 @@ struct PKCS11Token: Sendable {
             let label = withUnsafeBytes(of: info.label) { Array($0) }
             if label == wanted { return slot }
         }
-        throw CofferCryptoError.kekUnavailable(
-            "no PKCS#11 token labelled \"\(uri.token)\" is present in \(uri.modulePath) (\(count) token(s) present); check token= and that the token is inserted (SoftHSM2: softhsm2-util --show-slots)")
+        throw TokenNotFound(error: CofferCryptoError.kekUnavailable(
+            "no PKCS#11 token labelled \"\(uri.token)\" is present in \(uri.modulePath) (\(count) token(s) present); check token= and that the token is inserted (SoftHSM2: softhsm2-util --show-slots)"),
+            generation: generation)
     }
 
     /// Logs `session` in as the user with the PIN from the URI's PIN source.
-    private func login(_ session: CK_SESSION_HANDLE) throws {
+    private func login(_ f: CK_FUNCTION_LIST, _ session: CK_SESSION_HANDLE) throws {
         let pin: SecretBytes
         switch uri.pin {
         case .file(let path):
@@ -96,7 +131,14 @@ struct PKCS11Token: Sendable {
     // MARK: Key objects
 
     /// The handles of AES secret keys labelled `object` (at most 2: enough to tell one from many).
-    func findKeys(_ session: CK_SESSION_HANDLE) throws -> [CK_OBJECT_HANDLE] {
+    func findKeys(_ session: Session) throws -> [CK_OBJECT_HANDLE] {
+        try module.call { f, generation in
+            guard session.generation == generation else { throw PKCS11SessionPool.LostSession(rv: Self.staleSession) }
+            return try findKeys(f, session.handle)
+        }
+    }
+
+    private func findKeys(_ f: CK_FUNCTION_LIST, _ session: CK_SESSION_HANDLE) throws -> [CK_OBJECT_HANDLE] {
         var keyClass = CK_OBJECT_CLASS(CKO_SECRET_KEY)
         var keyType = CK_KEY_TYPE(CKK_AES)
         var label = Array(uri.object.utf8)
@@ -122,7 +164,7 @@ struct PKCS11Token: Sendable {
     }
 
     /// The one KEK object in `session`.
-    func findKey(_ session: CK_SESSION_HANDLE) throws -> CK_OBJECT_HANDLE {
+    func findKey(_ session: Session) throws -> CK_OBJECT_HANDLE {
         let keys: [CK_OBJECT_HANDLE]
         do {
             keys = try findKeys(session)
@@ -149,12 +191,23 @@ struct PKCS11Token: Sendable {
             throw CofferCryptoError.kekUnavailable(
                 "PKCS#11 token \"\(uri.token)\" already has an AES key labelled \"\(uri.object)\"; nothing was created (choose another object= label)")
         }
+        let rv: CK_RV = module.call { f, generation in
+            session.generation == generation ? createKey(f, session.handle) : Self.staleSession
+        }
+        guard rv == CKR_OK else {
+            throw CofferCryptoError.kekUnavailable(
+                "PKCS#11 token \"\(uri.token)\" refused to create the key (\(PKCS11Module.name(of: rv))); it must support CKM_AES_KEY_GEN with a 32-byte value")
+        }
+    }
+
+    /// `C_GenerateKey` of the KEK's template in `session`.
+    private func createKey(_ f: CK_FUNCTION_LIST, _ session: CK_SESSION_HANDLE) -> CK_RV {
         var cls = CK_OBJECT_CLASS(CKO_SECRET_KEY), type = CK_KEY_TYPE(CKK_AES), length = CK_ULONG(32)
         var yes = CK_BBOOL(CK_TRUE), no = CK_BBOOL(CK_FALSE)
         var label = Array(uri.object.utf8)
         var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), pParameter: nil, ulParameterLen: 0)
         var handle: CK_OBJECT_HANDLE = 0
-        let rv: CK_RV = withUnsafeMutablePointer(to: &cls) { cls in
+        return withUnsafeMutablePointer(to: &cls) { cls in
             withUnsafeMutablePointer(to: &type) { type in
                 withUnsafeMutablePointer(to: &length) { length in
                     withUnsafeMutablePointer(to: &yes) { yes in
@@ -182,13 +235,9 @@ struct PKCS11Token: Sendable {
                 }
             }
         }
-        guard rv == CKR_OK else {
-            throw CofferCryptoError.kekUnavailable(
-                "PKCS#11 token \"\(uri.token)\" refused to create the key (\(PKCS11Module.name(of: rv))); it must support CKM_AES_KEY_GEN with a 32-byte value")
-        }
     }
 
-    private func findKeysMapped(_ session: CK_SESSION_HANDLE) throws -> [CK_OBJECT_HANDLE] {
+    private func findKeysMapped(_ session: Session) throws -> [CK_OBJECT_HANDLE] {
         do {
             return try findKeys(session)
         } catch let lost as PKCS11SessionPool.LostSession {
@@ -201,8 +250,19 @@ struct PKCS11Token: Sendable {
     /// Runs `C_EncryptInit`/`C_Encrypt` (or the decrypt pair) with `CKM_AES_GCM`, `iv`, `aad`
     /// and a 128-bit tag over `input` into `output`; returns the Cryptoki return value of the
     /// step that failed (tagged `init` when it was the init) or `CKR_OK` and the output length.
+    /// A session of an older module generation fails as ``staleSession`` without a call.
     func gcm(
-        encrypt: Bool, session: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, iv: [UInt8], aad: [UInt8],
+        encrypt: Bool, session: Session, key: CK_OBJECT_HANDLE, iv: [UInt8], aad: [UInt8],
+        input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer
+    ) -> (rv: CK_RV, inInit: Bool, count: Int) {
+        module.call { f, generation in
+            guard session.generation == generation else { return (Self.staleSession, true, 0) }
+            return gcm(f, encrypt: encrypt, session: session.handle, key: key, iv: iv, aad: aad, input: input, output: output)
+        }
+    }
+
+    private func gcm(
+        _ f: CK_FUNCTION_LIST, encrypt: Bool, session: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, iv: [UInt8], aad: [UInt8],
         input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer
     ) -> (rv: CK_RV, inInit: Bool, count: Int) {
         var iv = iv, aad = aad

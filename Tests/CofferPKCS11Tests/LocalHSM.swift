@@ -1,8 +1,14 @@
 import CofferCrypto
 import CofferPKCS11
+import CofferTestSupport
 import Foundation
 import Logging
 import Testing
+
+/// The suites that use the shared SoftHSM2 token, one at a time: one of them deletes and
+/// re-creates a token with `softhsm2-util`, which must not happen while another suite's
+/// `coffer` child process is reading the token directory.
+@Suite(.serialized) enum PKCS11TokenTests {}
 
 /// The SoftHSM2 token the test script makes (scripts/hsm.sh), named by `SOFTHSM2_CONF` and
 /// `COFFER_TEST_PKCS11_*`. Without them the PKCS#11 suites are skipped.
@@ -40,6 +46,14 @@ enum LocalHSM {
     /// The user PIN of the test token.
     static func pin() throws -> String {
         try String(contentsOfFile: pinFile ?? "/none", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs `softhsm2-util` (another process, as an operator would) on the test token directory.
+    static func softhsmUtil(_ arguments: [String]) throws {
+        let tool = try #require(["/usr/bin/softhsm2-util", "/usr/local/bin/softhsm2-util"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                "softhsm2-util is not installed: run scripts/install-deps.sh")
+        let r = try ChildProcess.run(URL(fileURLWithPath: tool), arguments, environment: ["SOFTHSM2_CONF": environment["SOFTHSM2_CONF"] ?? ""])
+        try #require(r.status == 0, "softhsm2-util \(arguments.first ?? ""): \(r.stderr)")
     }
 
     /// A temporary directory.

@@ -10,6 +10,7 @@ import Foundation
 import GRDB
 import Testing
 
+extension PKCS11TokenTests {
 /// `coffer` with `--kek pkcs11:…` against the SoftHSM2 token: `kek generate --pkcs11` and
 /// `kek id`, file → PKCS#11 → file rotation, a rotation to PKCS#11 killed with SIGKILL and
 /// resumed, and the exit codes of a wrong PIN, a missing key and a PIN in the URI.
@@ -167,4 +168,5 @@ struct PKCS11CLITests {
         #expect(r6.status == 77, "\(r6.stderr)")
         for r in [r1, r2, r3, r4, r6] { #expect(!r.stderr.contains(pin) && !r.stdout.contains(pin)) }
     }
+}
 }

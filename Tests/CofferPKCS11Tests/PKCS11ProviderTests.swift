@@ -7,6 +7,7 @@ import CofferTestSupport
 import Foundation
 import Testing
 
+extension PKCS11TokenTests {
 /// The provider against a real SoftHSM2 token (scripts/hsm.sh): AES-GCM in the token, the
 /// binding of wrapped keys, the errors of a missing key or PIN file, the key's attributes as
 /// OpenSC's pkcs11-tool reports them, the session pool under 64 cold workspaces, and recovery
@@ -148,4 +149,72 @@ struct PKCS11ProviderTests {
         #expect(try await provider.unwrap(again, workspace: "ws/acme", dataKeyVersion: 2) == key)
         #expect(provider.openSessionCount == 1)
     }
+
+    /// `body`'s result once it stops failing with "key-encryption key unavailable", polled
+    /// every 200 ms for up to 10 s (a module re-reads its token list at most once a second).
+    static func eventually<T>(_ body: () async throws -> T) async throws -> T {
+        for _ in 0..<50 {
+            do {
+                return try await body()
+            } catch VaultError.keyUnavailable, CofferCryptoError.kekUnavailable {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        return try await body()
+    }
+
+    /// A token deleted while a vault runs, then re-created with its key restored (an HSM
+    /// partition restored from backup; here `softhsm2-util` in another process, importing the
+    /// same AES key): while it is gone, a cold workspace is "key-encryption key unavailable",
+    /// never an authentication failure, and a warm one keeps serving from the data-key cache;
+    /// once it is back the cold workspace opens, in the same process, without a restart.
+    @Test func tokenDeletedAndRecreatedMidRun() async throws {
+        let dir = try LocalHSM.tempDirectory()
+        let keyFile = dir.appendingPathComponent("kek-backup.bin").path
+        // softhsm2-util --import --aes reads the file as text: a NUL or newline byte would cut
+        // the key short. 32 hex digits are a 32-byte key without either (test key only).
+        let hex = SecureBytes.random(count: 16).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        try Data(hex.utf8).write(to: URL(fileURLWithPath: keyFile))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
+        let tokenLabel = LocalHSM.newLabel("re"), pin = try LocalHSM.pin()
+        let soPIN = SecureBytes.random(count: 8).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        func createToken() throws {
+            try LocalHSM.softhsmUtil(["--init-token", "--free", "--label", tokenLabel, "--pin", pin, "--so-pin", soPIN])
+            try LocalHSM.softhsmUtil(["--import", keyFile, "--aes", "--token", tokenLabel, "--label", "kek", "--id", "01", "--pin", pin])
+        }
+        try createToken()
+        let uri = try PKCS11URI(token: tokenLabel, object: "kek", modulePath: LocalHSM.module!, pin: .file(path: LocalHSM.pinFile!))
+        let path = dir.appendingPathComponent("vault.db").path
+        let seedingKEK = try LocalHSM.provider(uri)
+        // This process initialised the module before the token existed: it is found after a
+        // re-scan, which the module does at most once a second (another test may just have).
+        _ = try await Self.eventually { try await seedingKEK.keyID() }
+        let seeding = Vault(store: try SQLiteStore(path: path, logger: LocalHSM.logger), kek: seedingKEK, logger: LocalHSM.logger)
+        for ws in ["warm", "cold"] {
+            try await seeding.createWorkspace(ws)
+            _ = try await seeding.workspace(ws).put("token", value: SecretBytes(Array("value-\(ws)".utf8)))
+        }
+        let vault = Vault(store: try SQLiteStore(path: path, logger: LocalHSM.logger), kek: try LocalHSM.provider(uri), logger: LocalHSM.logger)
+        #expect(try await vault.workspace("warm").get("token").value == SecretBytes(Array("value-warm".utf8)))
+
+        try LocalHSM.softhsmUtil(["--delete-token", "--token", tokenLabel])
+        #expect(try await vault.workspace("warm").get("token").value == SecretBytes(Array("value-warm".utf8)))
+        do {
+            _ = try await vault.workspace("cold").get("token")
+            Issue.record("a cold workspace opened with its token deleted")
+        } catch VaultError.keyUnavailable(let why) {
+            #expect(why.contains("no PKCS#11 token labelled \"\(tokenLabel)\""), "\(why)")
+            #expect(!why.contains(pin))
+        }
+
+        try createToken()
+        #expect(try await Self.eventually { try await vault.workspace("cold").get("token").value } == SecretBytes(Array("value-cold".utf8)))
+        // And it wraps again: a new workspace's data key goes through the re-created token.
+        try await vault.createWorkspace("after")
+        _ = try await vault.workspace("after").put("token", value: SecretBytes(Array("value-after".utf8)))
+        let fresh = Vault(store: try SQLiteStore(path: path, logger: LocalHSM.logger), kek: try LocalHSM.provider(uri), logger: LocalHSM.logger)
+        #expect(try await fresh.workspace("after").get("token").value == SecretBytes(Array("value-after".utf8)))
+        try LocalHSM.softhsmUtil(["--delete-token", "--token", tokenLabel])
+    }
+}
 }
