@@ -171,7 +171,7 @@ let package = Package(
         // Test helpers shared by the test targets (pyca-made Fernet tokens).
         .target(
             name: "CofferTestSupport",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["CofferAWSKMS", "CofferCrypto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CofferAWSKMS
 import CofferCrypto
+import CofferTestSupport
 import Foundation
 import Logging
 import Testing
@@ -10,51 +11,28 @@ import Testing
 /// The KMS-compatible endpoint the test script starts (moto_server on loopback,
 /// scripts/kms.sh), named by `COFFER_TEST_KMS_URL`. Without it the KMS suites are skipped.
 enum LocalKMS {
-    static let url: String? = ProcessInfo.processInfo.environment["COFFER_TEST_KMS_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static var available: Bool { url != nil }
+    static let url = LocalKMSServer.url
+    static var available: Bool { LocalKMSServer.available }
 
     static let logger = Logger(label: "coffer.kms-tests") { _ in SwiftLogNoOpLogHandler() }
 
-    /// The environment a `coffer` process or ``provider(key:endpoint:timeout:)`` uses: moto
-    /// accepts any credentials.
     static func environment(endpoint: String? = nil, timeout: String = "5s") -> [String: String] {
-        [
-            "AWS_ACCESS_KEY_ID": "AKIDCOFFERTEST", "AWS_SECRET_ACCESS_KEY": "coffer-test-secret-access-key",
-            "AWS_SESSION_TOKEN": "coffer-test-session-token", "AWS_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL_KMS": endpoint ?? url ?? "http://127.0.0.1:9", "COFFER_KMS_TIMEOUT": timeout,
-        ]
+        LocalKMSServer.environment(endpoint: endpoint, timeout: timeout)
     }
 
     static func provider(key: String, endpoint: String? = nil, timeout: String = "5s", logger: Logger = logger) throws -> AWSKMSKEKProvider {
         try AWSKMSKEKProvider(uri: "aws-kms:" + key, environment: environment(endpoint: endpoint, timeout: timeout), logger: logger)
     }
 
-    /// A client for administrative calls (CreateKey, DisableKey, CreateAlias).
-    static func admin() throws -> AWSKMSClient {
-        let env = environment()
-        let config = try AWSKMSConfiguration.fromEnvironment(key: try AWSKMSKeySpec(parsing: "alias/admin"), environment: env)
-        return AWSKMSClient(configuration: config, logger: logger)
-    }
-
-    static func call(_ operation: String, _ body: [String: Any]) async throws -> [String: Any] {
-        let answer = try await admin().call(operation, body: Array(try JSONSerialization.data(withJSONObject: body)))
-        // CreateAlias and DisableKey answer with no JSON object.
-        return ((try? JSONSerialization.jsonObject(with: Data(answer), options: [.fragmentsAllowed])) as? [String: Any]) ?? [:]
-    }
-
-    /// A new symmetric KMS key; its ARN.
-    static func createKey() async throws -> String {
-        let answer = try await call("CreateKey", ["Description": "coffer test"])
-        return try #require((answer["KeyMetadata"] as? [String: Any])?["Arn"] as? String)
-    }
+    static func createKey() async throws -> String { try await LocalKMSServer.createKey() }
 
     static func disableKey(_ arn: String) async throws {
         // moto's DisableKey takes the key id, not the ARN.
-        _ = try await call("DisableKey", ["KeyId": String(arn.split(separator: "/").last ?? "")])
+        _ = try await LocalKMSServer.call("DisableKey", ["KeyId": String(arn.split(separator: "/").last ?? "")])
     }
 
     static func createAlias(_ name: String, for arn: String) async throws {
-        _ = try await call("CreateAlias", ["AliasName": name, "TargetKeyId": arn])
+        _ = try await LocalKMSServer.call("CreateAlias", ["AliasName": name, "TargetKeyId": arn])
     }
 
     /// The repository root (for scripts/).

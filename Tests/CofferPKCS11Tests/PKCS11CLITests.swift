@@ -71,6 +71,36 @@ struct PKCS11CLITests {
         try scenario.backToFile(from: hsm)
     }
 
+    /// PKCS#11 → AWS KMS → PKCS#11 directly (no file key between) through `coffer
+    /// rotate-kek`, against the SoftHSM2 token and moto_server: each direction re-wraps every
+    /// data key, after which only the new KEK opens the store, and the audit chain verifies.
+    @Test(.enabled(if: LocalKMSServer.available, "no local KMS: run eval \"$(bash scripts/kms.sh start)\""))
+    func pkcs11ToKMSToPKCS11() async throws {
+        let hsm = try LocalHSM.createKey("tokms").text
+        let kms = "aws-kms:" + (try await LocalKMSServer.createKey())
+        let e = try Env()
+        let env = LocalKMSServer.environment(timeout: "30s")
+        func run(_ arguments: [String], _ kek: String, _ stdin: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+            try e.coffer(arguments, kek: kek, stdin: stdin, extra: env)
+        }
+        #expect(try run(["init"], hsm).status == 0)
+        for ws in ["acme", "globex"] {
+            #expect(try run(["workspace", "create", ws], hsm).status == 0)
+            #expect(try run(["put", ws, "oauth"], hsm, Data("\(ws)-secret".utf8)).status == 0)
+        }
+        for (from, to) in [(hsm, kms), (kms, hsm)] {
+            let r = try run(["rotate-kek", "--new-kek", to], from)
+            #expect(r.status == 0, "\(r.stderr)")
+            for ws in ["acme", "globex"] {
+                let get = try run(["get", ws, "oauth"], to)
+                #expect(get.status == 0 && get.stdout == "\(ws)-secret", "\(ws): \(get.stderr)")
+            }
+            let stale = try run(["get", "acme", "oauth"], from)
+            #expect(stale.status == 77, "the old KEK no longer opens the store: \(stale.stderr)")
+            #expect(try run(["audit", "verify"], to).status == 0)
+        }
+    }
+
     /// `rotate-kek` to PKCS#11 over 1,000 workspaces, killed with SIGKILL mid-run (at least
     /// once with the store half re-wrapped), then run again: every data key ends wrapped by the
     /// token key and every secret opens.
