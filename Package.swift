@@ -139,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "CofferRotationBench",
             dependencies: [
-                "Coffer", "CofferCrypto", "CofferSQLite", "CofferAWSKMS",
+                "Coffer", "CofferCrypto", "CofferSQLite", "CofferAWSKMS", "CofferPKCS11",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

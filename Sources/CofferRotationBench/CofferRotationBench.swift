@@ -12,7 +12,9 @@ import Foundation
 ///   `Vault.rotateKEK(to:)`, then verifies;
 /// - `kms --db PATH [--workspaces W] [--batch B]` does the same from a file KEK to a fresh AWS
 ///   KMS key (endpoint and credentials from the environment) and times cold and warm gets with
-///   each KEK (`KMSRun`).
+///   each KEK, and the provider's unwrap latency and throughput at 1 and 16 tasks (`ExternalKEKRun`);
+/// - `pkcs11 --db PATH [--workspaces W] [--batch B] [--sessions S]` the same with the PKCS#11 key
+///   of `COFFER_BENCH_PKCS11_URI` (e.g. in a SoftHSM2 token).
 @main
 enum CofferRotationBench {
     static func usage() -> Never {
@@ -21,6 +23,7 @@ enum CofferRotationBench {
                coffer-rotation-bench reencrypt --db PATH [--batch B] [--sample K] (defaults 100, 1000)
                coffer-rotation-bench kek       --db PATH [--workspaces W] [--batch B] (defaults 10000, 100)
                coffer-rotation-bench kms       --db PATH [--workspaces W] [--batch B] (KMS from AWS_ENDPOINT_URL_KMS etc.)
+               coffer-rotation-bench pkcs11    --db PATH [--workspaces W] [--batch B] [--sessions S] (key from COFFER_BENCH_PKCS11_URI)
 
           populate writes PATH and a throwaway KEK at PATH.kek; kek needs a new PATH too.
         """)
@@ -31,7 +34,7 @@ enum CofferRotationBench {
         var args = CommandLine.arguments.dropFirst()
         guard let command = args.popFirst() else { usage() }
         var db: String?
-        var rows = 1_000_000, batch = 100, sample = 1_000, workspaces = 10_000
+        var rows = 1_000_000, batch = 100, sample = 1_000, workspaces = 10_000, sessions = 4
         while let a = args.popFirst() {
             func int() -> Int {
                 guard let v = args.popFirst().flatMap({ Int($0) }), v > 0 else { usage() }
@@ -43,6 +46,7 @@ enum CofferRotationBench {
             case "--batch": batch = int()
             case "--sample": sample = int()
             case "--workspaces": workspaces = int()
+            case "--sessions": sessions = int()
             default: usage()
             }
         }
@@ -55,7 +59,8 @@ enum CofferRotationBench {
                 print("populate rows=\(rows) seconds=\(Measure.f(Measure.now() - t0, 1)) (not a measurement)")
             case "reencrypt": try await Runs.reencrypt(db: db, batchSize: batch, sampleCount: sample)
             case "kek": try await Runs.kek(db: db, workspaces: workspaces, batchSize: batch)
-            case "kms": try await KMSRun.run(db: db, workspaces: workspaces, batchSize: batch)
+            case "kms": try await ExternalKEKRun.run(db: db, workspaces: workspaces, batchSize: batch, target: try await ExternalKEKRun.kms())
+            case "pkcs11": try await ExternalKEKRun.run(db: db, workspaces: workspaces, batchSize: batch, target: try ExternalKEKRun.pkcs11(sessions: sessions))
             default: usage()
             }
         } catch {
