@@ -27,6 +27,11 @@ public struct WorkspaceRecord: Sendable, Hashable, Codable {
     /// keeps only its id, dates and new key generation; its id cannot be used again.
     public var shreddedAt: Date?
 
+    /// Makes a workspace row. The vault creates a workspace with data-key version 1 as primary
+    /// and a fresh random `keyGeneration`; stores build these from their rows.
+    /// - Parameters:
+    ///   - minimumDecryptionVersion: 1 (nothing retired) for a new workspace.
+    ///   - keyGeneration: nil only for rows read from a store written before key generations existed.
     public init(
         id: String, createdAt: Date, primaryDataKeyVersion: UInt32,
         minimumDecryptionVersion: UInt32 = 1, rotationPolicy: RotationPolicy? = nil,
@@ -45,11 +50,14 @@ public struct WorkspaceRecord: Sendable, Hashable, Codable {
 
 /// One version of a workspace's data key, wrapped by a KEK.
 public struct DataKeyRecord: Sendable, Hashable {
+    /// Id of the workspace this data key belongs to (see ``NameRules``).
     public var workspace: String
     /// Data-key version (1, 2, …); the key id in the header of every value it sealed.
     public var version: UInt32
     /// The DEK wrapped under the KEK, bound to `workspace` and `version`.
     public var wrapped: WrappedDataKey
+    /// When this data-key version was created (microsecond precision, see ``StoredTime``). The
+    /// rotation policy's ``RotationPolicy/maxDataKeyAgeSeconds`` is measured from it.
     public var createdAt: Date
     /// How many values this key has sealed (puts and re-encryptions), kept exact in the store.
     public var encryptionCount: UInt64
@@ -59,6 +67,11 @@ public struct DataKeyRecord: Sendable, Hashable {
     /// is read with the current generation and fails to unwrap.
     public var keyGeneration: String?
 
+    /// Makes a data-key row.
+    /// - Parameters:
+    ///   - encryptionCount: values already sealed with the key; 0 for a new key.
+    ///   - keyGeneration: ignored by stores when writing (see ``keyGeneration``); pass the
+    ///     workspace's current generation when wrapping or unwrapping.
     public init(
         workspace: String, version: UInt32, wrapped: WrappedDataKey, createdAt: Date, encryptionCount: UInt64 = 0,
         keyGeneration: String? = nil
@@ -96,6 +109,8 @@ public enum SecretKind: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// Non-secret metadata of a secret version, stored in the clear so it can be queried.
 public struct SecretMetadata: Sendable, Hashable, Codable {
+    /// What the value holds; decides how the typed API (``WorkspaceScope``) decodes it. `.raw`
+    /// for opaque bytes.
     public var kind: SecretKind
     /// Optional MIME type of the value, e.g. `application/json`.
     public var contentType: String?
@@ -104,6 +119,8 @@ public struct SecretMetadata: Sendable, Hashable, Codable {
     /// When the credential expires, if known.
     public var expiresAt: Date?
 
+    /// Makes metadata; every field defaults to "none" (`.raw`, no content type, no labels, no
+    /// expiry). Nothing here is encrypted: never put a secret in a label.
     public init(kind: SecretKind = .raw, contentType: String? = nil, labels: [String: String] = [:], expiresAt: Date? = nil) {
         self.kind = kind
         self.contentType = contentType
@@ -114,17 +131,22 @@ public struct SecretMetadata: Sendable, Hashable, Codable {
 
 /// One version of a secret, without its value.
 public struct SecretVersionInfo: Sendable, Hashable, Codable {
+    /// Id of the workspace the secret lives in.
     public var workspace: String
+    /// The secret's name (see ``NameRules``).
     public var name: String
     /// Version number: 1 for the first put, then increasing; never reused.
     public var version: UInt32
     /// The data-key version that sealed it.
     public var dataKeyVersion: UInt32
+    /// The clear-text metadata written with this version.
     public var metadata: SecretMetadata
+    /// When this version was written (microsecond precision, see ``StoredTime``).
     public var createdAt: Date
     /// When it was soft-deleted, or nil when it is live.
     public var deletedAt: Date?
 
+    /// Makes a version's info. Stores build these from their rows.
     public init(
         workspace: String, name: String, version: UInt32, dataKeyVersion: UInt32,
         metadata: SecretMetadata, createdAt: Date, deletedAt: Date?
@@ -141,9 +163,14 @@ public struct SecretVersionInfo: Sendable, Hashable, Codable {
 
 /// One stored version with its sealed value (a Coffer v1 ciphertext).
 public struct StoredSecretVersion: Sendable, Hashable {
+    /// Which version this is and how it was sealed.
     public var info: SecretVersionInfo
+    /// The sealed value: a Coffer v1 ciphertext (FORMAT.md §2–3) under data-key version
+    /// ``SecretVersionInfo/dataKeyVersion``, with the workspace, name and version as its AAD
+    /// context. Only a ``Vault`` with the right KEK can open it.
     public var ciphertext: [UInt8]
 
+    /// Pairs a version's info with its sealed value.
     public init(info: SecretVersionInfo, ciphertext: [UInt8]) {
         self.info = info
         self.ciphertext = ciphertext
@@ -152,6 +179,7 @@ public struct StoredSecretVersion: Sendable, Hashable {
 
 /// A secret as `list` shows it: never its value.
 public struct SecretSummary: Sendable, Hashable, Codable {
+    /// The secret's name (see ``NameRules``).
     public var name: String
     /// The highest version written (deleted or not).
     public var currentVersion: UInt32
@@ -166,6 +194,7 @@ public struct SecretSummary: Sendable, Hashable, Codable {
     /// When the current version was written.
     public var updatedAt: Date
 
+    /// Makes a summary. Stores build these from their rows.
     public init(
         name: String, currentVersion: UInt32, versionCount: Int, liveVersionCount: Int,
         metadata: SecretMetadata, createdAt: Date, updatedAt: Date
@@ -182,22 +211,30 @@ public struct SecretSummary: Sendable, Hashable, Codable {
 
 /// What a store needs to write a new secret version.
 public struct PutSecretRequest: Sendable {
+    /// Id of the workspace to write into. The store throws ``VaultError/workspaceNotFound(_:)``
+    /// when it does not exist, and ``VaultError/workspaceDeleted(_:)`` or
+    /// ``VaultError/workspaceShredded(_:)`` when it is deleted or shredded.
     public var workspace: String
+    /// The secret's name, already checked against ``NameRules``.
     public var name: String
     /// Check-and-set: nil writes unconditionally; 0 requires that the secret does not exist
     /// (or has no kept version); N requires that the current version is N.
     public var expectedCurrentVersion: UInt32?
+    /// Metadata stored with the new version.
     public var metadata: SecretMetadata
     /// The data-key version the value is sealed with.
     public var dataKeyVersion: UInt32
     /// Keep at most this many versions; older ones are removed in the same transaction.
     public var maxVersions: Int
+    /// The instant recorded as the new version's ``SecretVersionInfo/createdAt`` (the vault's
+    /// ``VaultConfiguration/now`` clock).
     public var now: Date
     /// If the data key has already sealed this many values, nothing is written and the store
     /// throws ``VaultError/dataKeyExhausted(workspace:version:)``. Otherwise its encryption
     /// count grows by one in the same transaction. Nil: no limit (the count still grows).
     public var dataKeyEncryptionLimit: UInt64?
 
+    /// Makes a put request. The vault fills it from ``VaultConfiguration``.
     public init(
         workspace: String, name: String, expectedCurrentVersion: UInt32?, metadata: SecretMetadata,
         dataKeyVersion: UInt32, maxVersions: Int, now: Date, dataKeyEncryptionLimit: UInt64? = nil
