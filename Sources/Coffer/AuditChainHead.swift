@@ -11,6 +11,8 @@ public struct AuditChainHead: Sendable, Hashable, Codable {
     /// MAC over (sequence, mac) under audit key `keyVersion` (empty when none yet).
     public var seal: [UInt8]
 
+    /// Makes a head. Only the audit chain computes these (the seal needs the audit key); stores
+    /// build them from their head row.
     public init(sequence: UInt64, mac: [UInt8], keyVersion: UInt32, seal: [UInt8]) {
         self.sequence = sequence
         self.mac = mac

@@ -16,6 +16,8 @@ public struct AuditCheckpoint: Sendable, Hashable, Codable {
     /// MAC over (sequence, mac, createdAt) under audit key `keyVersion`.
     public var seal: [UInt8]
 
+    /// Makes a checkpoint. Only a retention purge computes these (the seal needs the audit key);
+    /// stores build them from their checkpoint row.
     public init(sequence: UInt64, mac: [UInt8], createdAt: Date, keyVersion: UInt32, seal: [UInt8]) {
         self.sequence = sequence
         self.mac = mac

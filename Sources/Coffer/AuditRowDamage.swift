@@ -8,16 +8,20 @@ public struct AuditRowDamage: Error, Sendable, Hashable, CustomStringConvertible
     public enum Row: Sendable, Hashable {
         /// Audit record `sequence` (nil when the sequence itself cannot be read).
         case record(UInt64?)
+        /// The audit chain head row.
         case head
+        /// The retention checkpoint row.
         case checkpoint
         /// Audit key `version` (nil when the version itself cannot be read).
         case key(UInt32?)
     }
 
+    /// Which row does not decode.
     public var row: Row
     /// The column that does not decode.
     public var column: String
 
+    /// Makes a damage report for `column` (the stored column name, e.g. `mac`) of `row`.
     public init(_ row: Row, column: String) {
         self.row = row
         self.column = column

@@ -9,6 +9,7 @@ public struct AuditSnapshot: Sendable, Hashable {
     /// Every audit-key version, ascending.
     public var keys: [AuditKeyRecord]
 
+    /// Makes a snapshot; stores build it inside the read transaction.
     public init(head: AuditChainHead?, checkpoint: AuditCheckpoint?, keys: [AuditKeyRecord]) {
         self.head = head
         self.checkpoint = checkpoint

@@ -8,6 +8,7 @@ public struct AuditVerification: Sendable, Hashable, Codable {
         /// Why, in words (never a value).
         public var reason: String
 
+        /// Makes a break at `sequence` (0: the checkpoint or head) with a value-free reason.
         public init(sequence: UInt64, reason: String) {
             self.sequence = sequence
             self.reason = reason
@@ -29,6 +30,7 @@ public struct AuditVerification: Sendable, Hashable, Codable {
     /// The first problem found, or nil.
     public var firstBroken: Break?
 
+    /// Makes a verification result. ``Vault/verifyAudit()`` builds these.
     public init(
         recordsChecked: Int, firstSequence: UInt64?, lastSequence: UInt64?, head: AuditChainHead,
         checkpoint: AuditCheckpoint?, firstBroken: Break?

@@ -8,12 +8,20 @@ public import Foundation
 /// `expiresAt`, `createdAt`, and the value as `value` (UTF-8 text) or `valueBase64` (other
 /// bytes). Dates are RFC 3339 UTC with microseconds.
 public struct ExportedSecret: Sendable, Codable {
+    /// The secret's name (see ``NameRules``); an import writes the value under the same name.
     public var name: String
+    /// The version that was exported, in the source workspace (0 when an imported document omits
+    /// it). Informational: an import writes a new version numbered by the target workspace.
     public var version: UInt32
+    /// The version's clear-text metadata; an import writes it with the value.
     public var metadata: SecretMetadata
+    /// When the exported version was written in the source workspace (the Unix epoch when an
+    /// imported document omits it). Informational: an import does not keep it.
     public var createdAt: Date
+    /// The plaintext value, in wiped memory (``CofferCrypto/SecretBytes``). Never log it.
     public var value: SecretBytes
 
+    /// Makes an exported secret.
     public init(name: String, version: UInt32, metadata: SecretMetadata, createdAt: Date, value: SecretBytes) {
         self.name = name
         self.version = version

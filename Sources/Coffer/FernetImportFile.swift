@@ -19,6 +19,7 @@ public struct FernetImportFile: Sendable {
         /// The token's plaintext, in memory that is wiped on release.
         public var value: SecretBytes
 
+        /// Makes an entry for line `line` (1-based).
         public init(line: Int, name: String, value: SecretBytes) {
             self.line = line
             self.name = name
@@ -33,6 +34,7 @@ public struct FernetImportFile: Sendable {
         /// What is wrong; never contains the token, the name or any plaintext.
         public var reason: String
 
+        /// Makes a failure for line `line` (1-based); `reason` must not contain the line's text.
         public init(line: Int, reason: String) {
             self.line = line
             self.reason = reason
@@ -57,6 +59,8 @@ public struct FernetImportFile: Sendable {
     /// Whitespace around the token is ignored; the name is taken exactly as written.
     ///
     /// - Parameters:
+    ///   - data: the file's bytes, as read; not kept (the opened values are copied into
+    ///     ``Entry/value``, in wiped memory).
     ///   - keys: Fernet keys to try, in order; at least one.
     ///   - ttl: if given, the tokens' maximum age in seconds at `now` (pyca's `ttl`); tokens more
     ///     than 60 s in the future are then refused too. `nil`: timestamps are not checked.

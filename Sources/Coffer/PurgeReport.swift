@@ -7,6 +7,7 @@ public struct PurgeReport: Sendable, Hashable, Codable {
     /// Audit records older than the audit retention, removed behind a sealed checkpoint.
     public var auditRecordsPurged: Int
 
+    /// Makes a report.
     public init(secretVersionsPurged: Int, workspacesShredded: [ShredReceipt], auditRecordsPurged: Int) {
         self.secretVersionsPurged = secretVersionsPurged
         self.workspacesShredded = workspacesShredded

@@ -5,6 +5,7 @@ public import Foundation
 public struct ShredReceipt: Sendable, Hashable, Codable {
     /// Always `coffer-shred-receipt/v1`.
     public var format: String = "coffer-shred-receipt/v1"
+    /// Id of the shredded workspace. The id stays reserved: it cannot be created again.
     public var workspace: String
     /// When the data keys were destroyed.
     public var shreddedAt: Date
@@ -23,8 +24,13 @@ public struct ShredReceipt: Sendable, Hashable, Codable {
     /// be checked against `coffer audit verify` later. Nil when auditing is off, or when the
     /// shred's audit record could not be written (the shred is done; the receipt is never lost).
     public var auditSequence: UInt64?
+    /// The MAC of the audit chain head right after the shred's record, 64 lowercase hex digits
+    /// (compare with the head `coffer audit verify` prints). Nil in the same cases as
+    /// ``auditSequence``.
     public var auditChainHead: String?
 
+    /// Makes a receipt. ``Vault`` builds these when it shreds; dates are kept at the store's
+    /// microsecond precision.
     public init(
         workspace: String, shreddedAt: Date, deletedAt: Date?, dataKeyVersionsDestroyed: [UInt32],
         secretVersionsUnreadable: Int, kekIDs: [String], auditSequence: UInt64?, auditChainHead: String?

@@ -3,7 +3,7 @@ public import Foundation
 
 /// How every store keeps an instant: a 64-bit integer of microseconds since
 /// 1970-01-01T00:00:00Z, within the range RFC 3339 input is accepted in,
-/// `0001-01-01T00:00:00Z` ... `9999-12-31T23:59:59.999999Z` (``TimestampParser``).
+/// `0001-01-01T00:00:00Z` ... `9999-12-31T23:59:59.999999Z` (`TimestampParser` in CofferInput).
 ///
 /// Conversions never trap. An instant outside the range (a clock far off, a stored integer
 /// edited to anything) is clamped to the nearest end: a reader sees `0001-01-01` or `9999-12-31`

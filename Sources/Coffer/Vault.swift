@@ -4,7 +4,7 @@ public import Logging
 /// A multi-tenant secret vault: values sealed with AES-256-GCM under per-workspace data keys
 /// (DEKs), which are wrapped by a key-encryption key (KEK) and kept in a ``SecretStore``.
 ///
-/// Secrets are reached only through a ``WorkspaceScope`` (``workspace(_:)``), which can touch
+/// Secrets are reached only through a ``WorkspaceScope`` (``workspace(_:actor:)``), which can touch
 /// its own workspace and no other:
 ///
 /// ```swift
@@ -26,11 +26,22 @@ public final class Vault: Sendable {
 
     /// Creates a vault over `store`, wrapping and unwrapping data keys with `kek`.
     ///
+    /// - Parameter store: where workspaces, wrapped data keys, sealed values and the audit log
+    ///   are kept. Rotation needs a ``RotatingSecretStore``; retention, shredding, audit and
+    ///   import need a ``LifecycleSecretStore`` (otherwise those calls throw
+    ///   ``VaultError/storeUnavailable(_:)``).
+    /// - Parameter kek: the current key-encryption key: every new data key and audit key is
+    ///   wrapped with it. When it is not the KEK of the store's keys, operations fail with
+    ///   ``VaultError/wrongKEK(configured:stored:)`` (or ``VaultError/authenticationFailed``)
+    ///   and nothing is written.
     /// - Parameter previousKEKs: KEKs of an unfinished KEK rotation (see
     ///   ``rotateKEK(to:batchSize:progress:)``). A data key is unwrapped with the provider
     ///   whose `keyID()` is the KEK id recorded with it (`kek` first); new data keys are always
     ///   wrapped with `kek`. Empty once every data key is wrapped by `kek` (``status(workspace:)``
     ///   says so).
+    /// - Parameter configuration: limits, caches, retention, rotation policy, audit and the
+    ///   default actor (``VaultConfiguration``); the defaults suit most deployments.
+    /// - Parameter logger: where the vault logs (ids, names and versions only, never values or keys).
     public init(
         store: any SecretStore, kek: any KeyEncryptionKeyProvider, previousKEKs: [any KeyEncryptionKeyProvider] = [],
         configuration: VaultConfiguration = .init(), logger: Logger
@@ -110,6 +121,7 @@ public final class Vault: Sendable {
     /// The scope through which workspace `id`'s secrets are read and written. Only checks the
     /// id's form; a workspace that does not exist fails on first use with
     /// ``VaultError/workspaceNotFound(_:)``.
+    /// - Parameter id: the workspace id; must satisfy ``NameRules``.
     /// - Parameter actor: the identity recorded in the audit log for operations through this
     ///   scope; nil: the vault's ``actor``.
     /// - Throws: ``VaultError/invalidName(_:)``.

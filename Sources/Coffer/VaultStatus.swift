@@ -7,7 +7,9 @@ public import Foundation
 public struct VaultStatus: Sendable, Hashable, Codable {
     /// How many data keys one KEK wraps.
     public struct KEKUsage: Sendable, Hashable, Codable {
+        /// The KEK's id, as recorded with each data key it wraps (`coffer kek id` prints it).
         public var kekID: KEKIdentifier
+        /// How many data-key versions (all workspaces) it wraps.
         public var dataKeys: Int
         /// `current` (the vault's KEK), `previous` (a configured previous KEK) or
         /// `unconfigured`.
@@ -16,7 +18,9 @@ public struct VaultStatus: Sendable, Hashable, Codable {
 
     /// One data-key version of a workspace.
     public struct DataKeyStatus: Sendable, Hashable, Codable {
+        /// The data-key version (1, 2, …); the key id in the header of every value it sealed.
         public var version: UInt32
+        /// When the data-key version was created.
         public var createdAt: Date
         /// Seconds since creation, by the vault's clock.
         public var ageSeconds: Double
@@ -36,8 +40,11 @@ public struct VaultStatus: Sendable, Hashable, Codable {
 
     /// One workspace.
     public struct WorkspaceStatus: Sendable, Hashable, Codable {
+        /// The workspace id.
         public var id: String
+        /// The data-key version new values are sealed with.
         public var primaryDataKeyVersion: UInt32
+        /// Versions below this are retired (1: none retired).
         public var minimumDecryptionVersion: UInt32
         /// The policy in force: the vault's, overridden by ``policyOverride``.
         public var policy: RotationPolicy

@@ -9,6 +9,8 @@ public struct WorkspaceExport: Sendable, Codable {
     public var format: String
     /// The workspace exported.
     public var workspace: String
+    /// When the export was made (RFC 3339 UTC with microseconds in the JSON). Informational: an
+    /// import does not use it.
     public var exportedAt: Date
     /// Ordered by name.
     public var secrets: [ExportedSecret]
@@ -16,6 +18,7 @@ public struct WorkspaceExport: Sendable, Codable {
     /// The format string of this version.
     public static let formatV1 = "coffer-workspace-export/v1"
 
+    /// Makes an export in format ``formatV1``.
     public init(workspace: String, exportedAt: Date, secrets: [ExportedSecret]) {
         self.format = Self.formatV1
         self.workspace = workspace

@@ -28,6 +28,8 @@ extension WorkspaceScope {
     /// Writes every secret of `export` into this workspace (the export may come from another
     /// workspace or deployment), all in one transaction: either every secret gets a new
     /// version or nothing is written. Values and metadata are validated first.
+    /// - Parameter export: the parsed export (``WorkspaceExport/init(json:)``); its workspace id
+    ///   and each secret's version and creation time are informational and not kept.
     /// - Parameter overwrite: false (default): a secret that already exists here fails the
     ///   whole import with ``VaultError/checkAndSetConflict(workspace:name:expected:actual:)``;
     ///   true: a new version is written on top.
@@ -44,8 +46,8 @@ extension WorkspaceScope {
         } describe: { report in (nil, "\(report.written.count) secrets from export of '\(export.workspace)'") }
     }
 
-    /// Opens a sealed bundle (``ExportBundle``) with `identity` and imports it as
-    /// ``importSecrets(_:overwrite:)`` does. The bundle is authenticated as a whole before
+    /// Opens a sealed bundle (``CofferCrypto/ExportBundle``) with `identity` and imports it as
+    /// ``importSecrets(_:overwrite:creatingWorkspace:)`` does. The bundle is authenticated as a whole before
     /// anything is parsed or written: a damaged bundle writes nothing.
     @discardableResult
     public func importBundle(
@@ -55,11 +57,15 @@ extension WorkspaceScope {
         return try await importSecrets(try WorkspaceExport(json: json), overwrite: overwrite, creatingWorkspace: creatingWorkspace)
     }
 
-    /// Opens a passphrase-sealed bundle and imports it (see ``importBundle(_:identity:overwrite:)``).
+    /// Opens a passphrase-sealed bundle and imports it (see ``importBundle(_:identity:overwrite:creatingWorkspace:)``).
+    /// - Parameter bundle: the bundle's bytes, as ``exportBundle(passphrase:cost:)`` wrote them.
+    /// - Parameter passphrase: the passphrase the bundle was sealed under, in wiped memory.
     /// - Parameter maxArgon2Cost: the most Argon2id work accepted from the bundle's header
-    ///   (default ``ExportBundle/defaultMaxCost``, 4 passes over 256 MiB): a bundle asking for
+    ///   (default ``CofferCrypto/ExportBundle/defaultMaxCost``, 4 passes over 256 MiB): a bundle asking for
     ///   more is refused with ``VaultError/invalidImport(_:)`` before Argon2id runs. A damaged
     ///   bundle or a wrong passphrase is ``VaultError/bundleAuthenticationFailed``.
+    /// - Parameter overwrite: see ``importSecrets(_:overwrite:creatingWorkspace:)``.
+    /// - Parameter creatingWorkspace: see ``importSecrets(_:overwrite:creatingWorkspace:)``.
     @discardableResult
     public func importBundle(
         _ bundle: [UInt8], passphrase: SecretBytes, maxArgon2Cost: PassphraseKEKProvider.Cost = ExportBundle.defaultMaxCost,
@@ -69,13 +75,13 @@ extension WorkspaceScope {
         return try await importSecrets(try WorkspaceExport(json: json), overwrite: overwrite, creatingWorkspace: creatingWorkspace)
     }
 
-    /// ``export()`` sealed to a recipient's X25519 public key (``ExportBundle``).
+    /// ``export()`` sealed to a recipient's X25519 public key (``CofferCrypto/ExportBundle``).
     public func exportBundle(to recipient: X25519PublicKey) async throws -> [UInt8] {
         let json = try await export().jsonBytes()
         return try await VaultCore.mappingCrypto { try ExportBundle.seal(json, to: recipient) }
     }
 
-    /// ``export()`` sealed under a passphrase (Argon2id at `cost`, default MODERATE; ``ExportBundle``).
+    /// ``export()`` sealed under a passphrase (Argon2id at `cost`, default MODERATE; ``CofferCrypto/ExportBundle``).
     public func exportBundle(passphrase: SecretBytes, cost: PassphraseKEKProvider.Cost = .moderate) async throws -> [UInt8] {
         let json = try await export().jsonBytes()
         return try await VaultCore.mappingCrypto { try ExportBundle.seal(json, passphrase: passphrase, cost: cost) }
@@ -84,9 +90,13 @@ extension WorkspaceScope {
     /// Moves Fernet-encrypted credentials into Coffer: stores every entry of `file` (already
     /// opened with the Fernet keys, see ``FernetImportFile``) as a raw secret sealed under this
     /// workspace's data key, labelled `imported-from: fernet`, all in one transaction.
+    /// - Parameter file: the parsed Fernet file (``FernetImportFile/init(contentsOf:keys:ttl:now:)``):
+    ///   its ``FernetImportFile/entries`` are written, its ``FernetImportFile/failures`` decide
+    ///   with `skipInvalid`.
     /// - Parameter skipInvalid: false (default): any invalid line fails the whole import with
     ///   ``VaultError/invalidImport(_:)`` listing the lines, and nothing is written; true: the
     ///   valid lines are imported and the invalid ones reported in ``ImportReport/skipped``.
+    /// - Parameter overwrite: see ``importSecrets(_:overwrite:creatingWorkspace:)``.
     /// - Parameter creatingWorkspace: see ``importSecrets(_:overwrite:creatingWorkspace:)``.
     @discardableResult
     public func importFernet(

@@ -2,7 +2,7 @@ public import CofferCrypto
 import Foundation
 import Logging
 
-/// The secrets of one workspace. Obtained from ``Vault/workspace(_:)``.
+/// The secrets of one workspace. Obtained from ``Vault/workspace(_:actor:)``.
 ///
 /// Isolation by construction: a scope holds only its own ``id`` and an internal reference to
 /// the vault's engine; every store call it makes passes `id`, and no method takes another
@@ -11,7 +11,7 @@ import Logging
 /// versions in the store fails with ``VaultError/authenticationFailed`` instead of opening.
 ///
 /// The raw-bytes API (``put(_:value:metadata:expectedVersion:)``, ``get(_:version:)``) keeps
-/// values in wiped memory (``SecretBytes``). The typed API (OAuth tokens, cloud credentials,
+/// values in wiped memory (``CofferCrypto/SecretBytes``). The typed API (OAuth tokens, cloud credentials,
 /// webhook secrets) works with Swift `String`s, which cannot be wiped.
 public struct WorkspaceScope: Sendable {
     /// The workspace this scope reads and writes.
@@ -34,11 +34,16 @@ public struct WorkspaceScope: Sendable {
     /// Writes a new version of secret `name`, sealed under the workspace's primary data key.
     ///
     /// - Parameters:
+    ///   - name: the secret's name, checked against ``NameRules`` (else
+    ///     ``VaultError/invalidName(_:)``, nothing written).
     ///   - value: 1 byte to ``VaultConfiguration/maxValueBytes`` (default 1 MiB). When
     ///     `metadata.kind` is not ``SecretKind/raw``, the JSON form of that kind (see
     ///     ``OAuthTokenSet``, ``CloudCredentials``, ``WebhookSecret``): it is validated and
     ///     stored as canonical JSON, `contentType` becomes `application/json` and
     ///     `metadata.expiresAt`, when nil, is taken from the credential.
+    ///   - metadata: stored in the clear with the version (never put a secret in a label);
+    ///     `metadata.kind` decides how `value` is validated. Default: ``SecretKind/raw``, no
+    ///     labels, no expiry.
     ///   - expectedVersion: check-and-set: nil writes unconditionally, 0 requires that the
     ///     secret does not exist, N requires that the current version is N.
     /// - Returns: the new version's info (its number is assigned by the store).

@@ -5,6 +5,7 @@ public struct WorkspaceShredResult: Sendable, Hashable, Codable {
     /// How many kept secret versions (live and soft-deleted) were deleted with them.
     public var secretVersionsDestroyed: Int
 
+    /// Makes a result; stores return it from a shred.
     public init(dataKeyVersionsDestroyed: [UInt32], secretVersionsDestroyed: Int) {
         self.dataKeyVersionsDestroyed = dataKeyVersionsDestroyed
         self.secretVersionsDestroyed = secretVersionsDestroyed
