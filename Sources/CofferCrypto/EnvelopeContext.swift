@@ -19,6 +19,8 @@ public struct EnvelopeContext: Sendable, Hashable, CustomStringConvertible {
     /// Largest UTF-8 length of ``workspace`` and of ``name`` that the format can encode.
     public static let maxFieldBytes = Int(UInt16.max)
 
+    /// What kind of data is sealed: a secret value, a wrapped data key or an export-bundle
+    /// part. Opening under another purpose fails authentication.
     public var purpose: Purpose
     /// Workspace (tenant) identifier.
     public var workspace: String
@@ -27,6 +29,10 @@ public struct EnvelopeContext: Sendable, Hashable, CustomStringConvertible {
     /// Secret version, or the data-key version for ``Purpose/wrappedDataKey``.
     public var version: UInt32
 
+    /// Makes a context; prefer ``secret(workspace:name:version:)`` and
+    /// ``dataKey(workspace:dataKeyVersion:)``. `workspace` and `name` may be at most
+    /// ``maxFieldBytes`` bytes of UTF-8: sealing or opening under a longer one throws
+    /// ``CofferCryptoError/invalidContext(_:)``.
     public init(purpose: Purpose, workspace: String, name: String, version: UInt32) {
         self.purpose = purpose
         self.workspace = workspace

@@ -21,6 +21,9 @@ public struct EnvironmentKEKProvider: LoadedKEKProvider {
 
     /// A provider for `variable`. Nothing is read until first use.
     /// - Parameters:
+    ///   - variable: name of the environment variable holding the base64 of the 32-byte KEK.
+    ///     A missing, empty or malformed value is ``CofferCryptoError/kekUnavailable(_:)`` on
+    ///     first use, naming the variable, never its value.
     ///   - environment: the environment to read instead of the process environment (for
     ///     tests; a `String` value cannot be wiped).
     ///   - logger: receives non-secret facts (variable name, fingerprint) only.

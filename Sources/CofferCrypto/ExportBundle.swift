@@ -125,6 +125,8 @@ public enum ExportBundle {
     /// the bundle, once that cost is checked against `maxCost` (and the format's limit,
     /// ``formatMaxCost``): a header asking for more passes or more memory is refused before
     /// Argon2id runs.
+    /// - Parameter bundle: the bundle's bytes, as ``seal(_:passphrase:cost:)`` wrote them.
+    /// - Parameter passphrase: the passphrase it was sealed under, in wiped memory.
     /// - Parameter maxCost: the most Argon2id work accepted, in passes and in bytes of memory
     ///   (each checked on its own); default ``defaultMaxCost``, 4 passes over 256 MiB.
     /// - Throws: ``CofferCryptoError/bundleAuthenticationFailed`` for any damage or a wrong

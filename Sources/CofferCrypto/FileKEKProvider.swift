@@ -26,6 +26,8 @@ public struct FileKEKProvider: LoadedKEKProvider {
     private let cache = KEKCache()
 
     /// A provider for the key file at `path`. Nothing is read until first use.
+    /// - Parameter path: the key file; on first use a missing, unreadable, non-regular,
+    ///   group- or world-accessible or malformed file is ``CofferCryptoError/kekUnavailable(_:)``.
     /// - Parameter logger: receives non-secret facts (path, fingerprint) only.
     public init(path: String, logger: Logger? = nil) {
         self.path = path

@@ -9,6 +9,9 @@ public enum KEKProviders {
     /// let wrapped = try await kek.wrap(dek, workspace: "acme", dataKeyVersion: 1)
     /// ```
     /// - Parameters:
+    ///   - uri: where the KEK comes from (``KEKProviderURI``): `file:PATH`, `env:VARIABLE`,
+    ///     `passphrase` or `passphrase:PARAMS_PATH`. `aws-kms:` and `pkcs11:` URIs are refused
+    ///     with ``CofferCryptoError/kekUnavailable(_:)`` naming the module that serves them.
     ///   - environment: environment for `env:` and for `COFFER_PASSPHRASE`; `nil` reads the
     ///     process environment without copying values into Swift strings.
     ///   - passphraseSource: passphrase source for `passphrase`; default

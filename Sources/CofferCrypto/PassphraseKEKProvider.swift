@@ -63,6 +63,8 @@ public struct PassphraseKEKProvider: LoadedKEKProvider {
     /// A provider whose parameters live at `paramsPath`. Nothing is read, prompted for or
     /// derived until first use.
     /// - Parameters:
+    ///   - paramsPath: the JSON parameters file (salt, cost, KEK fingerprint); created with
+    ///     mode 0600 on first use when missing, otherwise read and checked.
     ///   - source: where the passphrase comes from; by default `COFFER_PASSPHRASE`, else a
     ///     prompt on `/dev/tty`.
     ///   - cost: Argon2id cost for a new parameters file (tests pass a small one).

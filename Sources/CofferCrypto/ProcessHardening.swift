@@ -12,7 +12,7 @@ import CSodium
 ///
 /// Keys live in guarded memory (``SecureBytes``: `sodium_malloc`, locked and excluded from
 /// core dumps with `MADV_DONTDUMP`), but plaintexts pass through ordinary buffers, and a core
-/// dump holds everything else. Call ``disableCoreDumps()`` once at startup in any process
+/// dump holds everything else. Call ``disableCoreDumps(keepingCrashBacktraces:)`` once at startup in any process
 /// that loads a KEK or reads secrets (the `coffer` CLI does so before parsing its arguments):
 ///
 /// ```swift
@@ -69,7 +69,7 @@ public enum ProcessHardening {
     }
 
     /// Whether the kernel would write a core file for this process now: false after
-    /// ``disableCoreDumps()``.
+    /// ``disableCoreDumps(keepingCrashBacktraces:)``.
     public static var coreDumpsEnabled: Bool {
         var limit = rlimit()
         guard getrlimit(coreResource, &limit) == 0 else { return true }

@@ -1,6 +1,6 @@
 import CSodium
 
-/// Plaintext bytes returned by ``EnvelopeKey/open(_:context:)``: one heap allocation, wiped
+/// Plaintext bytes returned by ``EnvelopeKey/open(_:context:)-(UnsafeRawBufferPointer,_)``: one heap allocation, wiped
 /// with `sodium_memzero` when the last reference goes away, never printed, compared in
 /// constant time.
 ///

@@ -72,7 +72,7 @@ public struct X25519PublicKey: Sendable, Hashable, CustomStringConvertible {
         return Array(hash.prefix(Self.fingerprintByteCount))
     }
 
-    /// A short fingerprint for display: ``fingerprintBytes`` as 16 lowercase hex digits.
+    /// A short fingerprint for display: `fingerprintBytes` as 16 lowercase hex digits.
     public var fingerprint: String { Hex.string(fingerprintBytes) }
 
     public var description: String { "X25519PublicKey(\(fingerprint))" }
