@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "CofferPostgres", targets: ["CofferPostgres"]),
         .library(name: "CofferAWSKMS", targets: ["CofferAWSKMS"]),
         .library(name: "CofferPKCS11", targets: ["CofferPKCS11"]),
+        .library(name: "CofferService", targets: ["CofferService"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
         .executable(name: "coffer-vault-bench", targets: ["CofferVaultBench"]),
@@ -34,6 +35,9 @@ let package = Package(
         // `swift package generate-documentation` (scripts/docs.sh): the DocC catalogs of
         // CofferCrypto and Coffer. A command plugin: nothing of it is linked into Coffer.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         // System libraries, found through pkg-config. Only CofferCrypto imports them.
@@ -58,6 +62,8 @@ let package = Package(
             dependencies: [
                 "CofferCrypto", "CofferInput",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strict
         ),
@@ -92,6 +98,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strict
         ),
@@ -101,6 +108,19 @@ let package = Package(
             name: "CofferPKCS11",
             dependencies: [
                 "CPKCS11", "CofferCrypto", "CofferInput",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: strict
+        ),
+        // A Vault as a swift-service-lifecycle Service (audit flush, cache sweep, scheduled jobs,
+        // graceful shutdown). A separate product so the CLI does not link ServiceLifecycle
+        // (docs/ARCHITECTURE.md).
+        .target(
+            name: "CofferService",
+            dependencies: [
+                "Coffer",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -223,6 +243,17 @@ let package = Package(
             dependencies: [
                 "Coffer", "CofferSQLite", "CofferStoreConformance", "CofferTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CofferServiceTests",
+            dependencies: [
+                "CofferService", "Coffer", "CofferCrypto", "CofferSQLite",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strict
         ),

@@ -210,6 +210,23 @@ final class DataKeyCache: Sendable {
         }
     }
 
+    /// Drops every ready entry past its age or uses, and stale primary versions.
+    /// - Returns: the number of keys dropped.
+    func removeExpired() -> Int {
+        let time = now()
+        return state.withLock { s -> Int in
+            var dropped = 0
+            for (key, slot) in s.slots {
+                if case .ready(let e) = slot, e.uses >= maxUses || !isFresh(e.loadedAt, at: time) {
+                    s.slots[key] = nil
+                    dropped += 1
+                }
+            }
+            s.primaries = s.primaries.filter { isFresh($0.value.fetchedAt, at: time) }
+            return dropped
+        }
+    }
+
     /// Forgets the cached keys and primary version of `workspace` (after a rotation, a
     /// retirement or a revocation in this process).
     func removeWorkspace(_ workspace: String) {

@@ -21,6 +21,14 @@ extension RotationPolicy {
     /// data key, no age limit.
     public static let standard = RotationPolicy(maxDataKeyAgeSeconds: nil, maxEncryptionsPerDataKey: defaultMaxEncryptionsPerDataKey)
 
+    /// Whether a primary data key of this age and encryption count is due for rotation under
+    /// this policy (the census's `rotationDue` and the policy job).
+    func isDue(ageSeconds: Double, encryptionCount: UInt64) -> Bool {
+        if let maxAge = maxDataKeyAgeSeconds, ageSeconds >= maxAge { return true }
+        if let maxCount = maxEncryptionsPerDataKey, encryptionCount >= maxCount { return true }
+        return false
+    }
+
     /// This policy with every field that `override` sets replaced by the override's value (a
     /// workspace's override of the vault policy).
     public func overridden(by override: RotationPolicy?) -> RotationPolicy {

@@ -150,12 +150,52 @@ extension Vault {
         workspace: String? = nil, onlyDataKeyVersions: Set<UInt32>? = nil, batchSize: Int = 100, ratePerSecond: Double? = nil,
         progress: (@Sendable (ReencryptionProgress) -> Void)? = nil
     ) async throws -> ReencryptionProgress {
+        try await reencrypt(
+            workspace: workspace, onlyDataKeyVersions: onlyDataKeyVersions, batchSize: batchSize,
+            ratePerSecond: ratePerSecond, control: nil, progress: progress)
+    }
+
+    /// ``reencrypt(workspace:onlyDataKeyVersions:batchSize:ratePerSecond:progress:)`` under a
+    /// scheduler's `control`: it may end the pass between batches (the report's `finished` is
+    /// then false; the next pass resumes) and pauses for the rate through it.
+    @discardableResult
+    package func reencrypt(
+        workspace: String? = nil, onlyDataKeyVersions: Set<UInt32>? = nil, batchSize: Int = 100, ratePerSecond: Double? = nil,
+        control: ReencryptionControl?, progress: (@Sendable (ReencryptionProgress) -> Void)? = nil
+    ) async throws -> ReencryptionProgress {
         try await core.audited(.reencrypt, actor: actor, workspace: workspace, version: nil) {
             try await core.reencrypt(
                 workspace: workspace, onlyDataKeyVersions: onlyDataKeyVersions, batchSize: batchSize,
-                ratePerSecond: ratePerSecond, progress: progress)
+                ratePerSecond: ratePerSecond, control: control, progress: progress)
     
-        } describe: { r in (nil, "\(r.reencrypted) re-encrypted") }
+        } describe: { r in (nil, "\(r.reencrypted) re-encrypted" + (r.finished ? "" : ", stopped")) }
+    }
+
+    /// The policy job: rotates the primary data key of every live workspace that its effective
+    /// rotation policy (``VaultConfiguration/rotationPolicy`` overridden by the workspace's)
+    /// says is due — older than ``RotationPolicy/maxDataKeyAgeSeconds`` or at
+    /// ``RotationPolicy/maxEncryptionsPerDataKey`` encryptions. Writes rotate a due key on
+    /// their own; this job also rotates the keys of workspaces nobody writes to. Each rotation
+    /// is recorded like ``rotateDataKey(workspace:)``; racing another instance is harmless
+    /// (one new key is created).
+    /// - Returns: the workspaces rotated, ordered by id.
+    /// - Throws: ``VaultError/storeUnavailable(_:)`` for a store that cannot rotate, store errors.
+    @discardableResult
+    public func rotateDueDataKeys() async throws -> [String] {
+        let store = try core.rotatingStore()
+        var rotated: [String] = []
+        for record in try await store.listWorkspaces() where record.deletedAt == nil && record.shreddedAt == nil {
+            let policy = core.configuration.rotationPolicy.overridden(by: record.rotationPolicy)
+            guard let primary = try await store.dataKeys(workspace: record.id).first(where: { $0.version == record.primaryDataKeyVersion })
+            else { continue }
+            let age = core.configuration.now().timeIntervalSince(primary.createdAt)
+            guard policy.isDue(ageSeconds: age, encryptionCount: primary.encryptionCount) else { continue }
+            _ = try await core.audited(.rotateDataKey, actor: actor, workspace: record.id, version: nil) {
+                try await core.rotatePrimary(workspace: record.id, expectedPrimary: record.primaryDataKeyVersion, reason: "policy job")
+            } describe: { v in (v, "policy") }
+            rotated.append(record.id)
+        }
+        return rotated
     }
 
     /// The census: KEKs in use and, per workspace (or only `workspace`), data-key versions

@@ -118,6 +118,16 @@ public final class Vault: Sendable {
         try await core.workspaceInfo(id)
     }
 
+    /// Drops every cached data key that is past ``VaultConfiguration/dataKeyCacheMaxAge`` or
+    /// its ``VaultConfiguration/dataKeyCacheMaxUses``, releasing its locked memory now rather
+    /// than at the next lookup of that key. The cache only ever serves fresh keys either way;
+    /// a service runs this periodically (CofferService's `VaultService`).
+    /// - Returns: how many keys were dropped.
+    @discardableResult
+    public func evictExpiredDataKeys() -> Int {
+        core.cache.removeExpired()
+    }
+
     /// The scope through which workspace `id`'s secrets are read and written. Only checks the
     /// id's form; a workspace that does not exist fails on first use with
     /// ``VaultError/workspaceNotFound(_:)``.

@@ -10,7 +10,7 @@ extension VaultCore {
     /// ``Vault/reencrypt(workspace:onlyDataKeyVersions:batchSize:ratePerSecond:progress:)``.
     func reencrypt(
         workspace: String?, onlyDataKeyVersions: Set<UInt32>?, batchSize: Int, ratePerSecond: Double?,
-        progress: (@Sendable (ReencryptionProgress) -> Void)?
+        control: ReencryptionControl? = nil, progress: (@Sendable (ReencryptionProgress) -> Void)?
     ) async throws -> ReencryptionProgress {
         let store = try rotatingStore()
         try Self.checkBatchSize(batchSize)
@@ -53,15 +53,21 @@ extension VaultCore {
             report.etaSeconds = report.finished ? 0 : (report.ratePerSecond > 0 ? Double(left) / report.ratePerSecond : nil)
         }
 
-        for (ws, versions) in plan {
+        var stopped = false
+        passes: for (ws, versions) in plan {
             var cursor: SecretVersionCursor?
             while true {
                 try Task.checkCancellation()
+                // A stop (graceful shutdown) ends the pass between batches, never inside one.
+                if control?.shouldStop() == true {
+                    stopped = true
+                    break passes
+                }
                 // One batch in memory at a time.
                 let rows = try await store.secretVersions(workspace: ws, sealedUnder: versions, after: cursor, limit: batchSize)
                 guard let last = rows.last else { break }
                 cursor = SecretVersionCursor(name: last.info.name, version: last.info.version)
-                let applied = try await reencryptBatch(rows, workspace: ws, store: store)
+                let applied = try await reencryptBatch(rows, workspace: ws, store: store, control: control)
                 report.workspace = ws
                 report.processed += rows.count
                 report.reencrypted += applied
@@ -74,17 +80,21 @@ extension VaultCore {
                     // Sleeps of at most an hour each: a Duration is never built from an
                     // arbitrarily large Double.
                     var wait = due - (clock.now - start).timeInterval
-                    while wait > 0 {
-                        try await Task.sleep(for: .seconds(min(wait, 3_600)))
+                    while wait > 0, control?.shouldStop() != true {
+                        if let control {
+                            try await control.pause(.seconds(min(wait, 3_600)))
+                        } else {
+                            try await Task.sleep(for: .seconds(min(wait, 3_600)))
+                        }
                         wait = due - (clock.now - start).timeInterval
                     }
                 }
             }
         }
-        report.finished = true
+        report.finished = !stopped
         update()
         progress?(report)
-        logger.info("re-encryption finished", metadata: [
+        logger.info(stopped ? "re-encryption stopped between batches" : "re-encryption finished", metadata: [
             "workspaces": "\(plan.count)", "reencrypted": "\(report.reencrypted)", "skipped": "\(report.skipped)",
         ])
         return report
@@ -94,7 +104,9 @@ extension VaultCore {
     /// context (workspace, name, version), then writes the batch in one transaction,
     /// conditional on each row still being sealed under its old version. Rotates and retries
     /// when the primary reaches its encryption limit. Returns how many rows were replaced.
-    private func reencryptBatch(_ rows: [StoredSecretVersion], workspace: String, store: any RotatingSecretStore) async throws -> Int {
+    private func reencryptBatch(
+        _ rows: [StoredSecretVersion], workspace: String, store: any RotatingSecretStore, control: ReencryptionControl?
+    ) async throws -> Int {
         var attempt = 0
         while true {
             attempt += 1
@@ -108,6 +120,7 @@ extension VaultCore {
                 replacements.append(try await reseal(row, workspace: workspace, under: newKey, version: primary))
             }
             guard !replacements.isEmpty else { return 0 }
+            await control?.batchWillCommit?(replacements.count)
             do {
                 return try await store.replaceCiphertexts(workspace: workspace, replacements, encryptionLimit: limit)
             } catch VaultError.dataKeyExhausted(let ws, let version) where ws == workspace && attempt < 8 {

@@ -34,11 +34,7 @@ extension VaultCore {
             }
             let toReencrypt = usage.values.filter { $0.dataKeyVersion != record.primaryDataKeyVersion }
                 .reduce(0) { $0 + $1.liveSecretVersions + $1.deletedSecretVersions }
-            var due = false
-            if let primary = dataKeys.first(where: \.primary) {
-                if let maxAge = policy.maxDataKeyAgeSeconds, primary.ageSeconds >= maxAge { due = true }
-                if let maxCount = policy.maxEncryptionsPerDataKey, primary.encryptionCount >= maxCount { due = true }
-            }
+            let due = dataKeys.first(where: \.primary).map { policy.isDue(ageSeconds: $0.ageSeconds, encryptionCount: $0.encryptionCount) } ?? false
             workspaces.append(VaultStatus.WorkspaceStatus(
                 id: record.id, primaryDataKeyVersion: record.primaryDataKeyVersion,
                 minimumDecryptionVersion: record.minimumDecryptionVersion, policy: policy, policyOverride: record.rotationPolicy,
