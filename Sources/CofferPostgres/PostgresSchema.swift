@@ -34,6 +34,11 @@ import PostgresNIO
 /// (and nothing else: RLS is forced on its owner too), so the application role can shred without
 /// being allowed to delete data keys or secret rows itself.
 ///
+/// Migration 3 adds `read_secret_version(workspace, name, version)`: a `SECURITY INVOKER` SQL
+/// function that binds the workspace (`set_config(…, true)`, local to the caller's statement)
+/// and reads the version under row-level security as the calling role, so a vault get is one
+/// statement and one round trip.
+///
 /// Row-level security is ENABLED and FORCED on the four tenant tables (so it binds the owner
 /// too); the audit tables have none (they are store-wide) and are guarded by grants alone. The policies:
 /// - policy `workspace_isolation` (every role): a row is visible and writable only when its
@@ -176,6 +181,26 @@ enum PostgresSchema {
                 $shred$;
             REVOKE ALL ON FUNCTION {S}.shred_bound_workspace(bigint, text) FROM PUBLIC
             """),
+        // One round trip per read: the function binds the workspace for the statement's own
+        // transaction and reads under row-level security as its caller (SECURITY INVOKER), so
+        // a get is one statement instead of BEGIN, set_config, SELECT, COMMIT.
+        Migration(version: 3, description: "one-statement workspace-bound reads: read_secret_version", sql: """
+            CREATE FUNCTION {S}.read_secret_version(p_workspace text, p_name text, p_version bigint)
+                RETURNS TABLE (r_version bigint, r_dek_version bigint, r_kind text, r_content_type text, r_labels text,
+                               r_expires_at bigint, r_created_at bigint, r_deleted_at bigint, r_ciphertext bytea)
+                LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+                AS $read$
+                SELECT set_config('coffer.workspace', p_workspace, true);
+                SELECT v.version, v.dek_version, v.kind, v.content_type, v.labels::text, v.expires_at, v.created_at,
+                       v.deleted_at, v.ciphertext
+                FROM {S}.secret_versions AS v
+                WHERE v.workspace_id = p_workspace AND v.name = p_name AND (p_version IS NULL OR v.version = p_version)
+                  AND EXISTS (SELECT 1 FROM {S}.workspaces AS lw
+                              WHERE lw.id = p_workspace AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
+                ORDER BY v.version DESC LIMIT 1
+                $read$;
+            REVOKE ALL ON FUNCTION {S}.read_secret_version(text, text, bigint) FROM PUBLIC
+            """),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }
@@ -195,6 +220,7 @@ enum PostgresSchema {
         GRANT SELECT, INSERT, UPDATE (last_version) ON {S}.secrets TO {R};
         GRANT SELECT, INSERT, DELETE, UPDATE (deleted_at) ON {S}.secret_versions TO {R};
         GRANT EXECUTE ON FUNCTION {S}.shred_bound_workspace(bigint, text) TO {R};
+        GRANT EXECUTE ON FUNCTION {S}.read_secret_version(text, text, bigint) TO {R};
         GRANT SELECT, INSERT ON {S}.audit_keys TO {R};
         GRANT SELECT, INSERT ON {S}.audit_log TO {R};
         GRANT SELECT, UPDATE ON {S}.audit_head TO {R};
@@ -207,10 +233,39 @@ enum PostgresSchema {
         return text
     }
 
-    /// The statements of a script (the extended query protocol takes one at a time). The
-    /// scripts here have no `;` inside literals.
+    /// The statements of a script (the extended query protocol takes one at a time): split at
+    /// `;` outside dollar-quoted bodies (`$tag$ … $tag$`, where function bodies live). The
+    /// scripts here have no `;` inside other literals.
     static func statements(_ script: String) -> [String] {
-        script.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        var statements: [String] = []
+        var current = ""
+        var quote: Substring?  // the open dollar-quote tag, e.g. "$read$"
+        var rest = script[...]
+        while let c = rest.first {
+            if c == "$", let tag = dollarTag(rest) {
+                if quote == nil { quote = tag } else if quote == tag { quote = nil }
+                current += tag
+                rest = rest.dropFirst(tag.count)
+                continue
+            }
+            if c == ";" && quote == nil {
+                statements.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+            rest = rest.dropFirst()
+        }
+        statements.append(current)
+        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+
+    /// The dollar-quote tag (`$$`, `$name$`) that `text` starts with, if any.
+    private static func dollarTag(_ text: Substring) -> Substring? {
+        var end = text.index(after: text.startIndex)
+        while end < text.endIndex, text[end] == "_" || text[end].isLetter { end = text.index(after: end) }
+        guard end < text.endIndex, text[end] == "$" else { return nil }
+        return text[text.startIndex...end]
     }
 
     /// Whether `name` may be used as Coffer's schema name.

@@ -284,29 +284,17 @@ extension PostgresStore {
             ciphertext: PostgresCoding.bytes(try cells[8].decode(ByteBuffer.self)))
     }
 
-    /// See ``SecretStore/secretVersion(workspace:name:version:)``. Application role.
+    /// See ``SecretStore/secretVersion(workspace:name:version:)``. Application role, one
+    /// statement: `read_secret_version` binds the workspace for that statement alone and reads
+    /// under row-level security (schema migration 3), so a get costs one round trip.
     public func secretVersion(workspace: String, name: String, version: UInt32?) async throws -> StoredSecretVersion? {
-        let t = tables
-        return try await transaction(.application, .workspace(workspace), operation: "reading a secret") { connection in
-            let rows: [PostgresRow]
-            if let version {
-                rows = try await connection.query("""
-                    SELECT \(unescaped: Self.infoColumns), ciphertext FROM \(unescaped: t.versions)
-                    WHERE workspace_id = \(workspace) AND name = \(name) AND version = \(Int64(version))
-                      AND EXISTS (SELECT 1 FROM \(unescaped: t.workspaces) AS lw
-                                  WHERE lw.id = \(workspace) AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
-                    """, logger: logger).collect()
-            } else {
-                rows = try await connection.query("""
-                    SELECT \(unescaped: Self.infoColumns), ciphertext FROM \(unescaped: t.versions)
-                    WHERE workspace_id = \(workspace) AND name = \(name)
-                      AND EXISTS (SELECT 1 FROM \(unescaped: t.workspaces) AS lw
-                                  WHERE lw.id = \(workspace) AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
-                    ORDER BY version DESC LIMIT 1
-                    """, logger: logger).collect()
-            }
-            return try rows.first.map { try Self.storedVersion($0, workspace: workspace, name: name) }
+        let function = tables.readSecretVersionFunction
+        let rows = try await statement(operation: "reading a secret") { connection in
+            try await connection.query(
+                "SELECT * FROM \(unescaped: function)(\(workspace), \(name), \(version.map(Int64.init)))", logger: logger
+            ).collect()
         }
+        return try rows.first.map { try Self.storedVersion($0, workspace: workspace, name: name) }
     }
 
     /// See ``SecretStore/listSecrets(workspace:)``. Application role.

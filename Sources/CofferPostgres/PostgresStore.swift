@@ -61,6 +61,7 @@ public final class PostgresStore: RotatingSecretStore {
         let auditHead: String
         let auditCheckpoint: String
         let shredFunction: String
+        let readSecretVersionFunction: String
 
         init(schema: String) {
             let s = PostgresCoding.quoted(schema)
@@ -73,6 +74,7 @@ public final class PostgresStore: RotatingSecretStore {
             auditHead = "\(s).audit_head"
             auditCheckpoint = "\(s).audit_checkpoint"
             shredFunction = "\(s).shred_bound_workspace"
+            readSecretVersionFunction = "\(s).read_secret_version"
         }
     }
 
@@ -212,6 +214,13 @@ public final class PostgresStore: RotatingSecretStore {
         } catch {
             throw PostgresErrors.map(error, endpoint: endpoint, schema: schema)
         }
+    }
+
+    /// Runs `body` — one statement that binds its own workspace, in its own implicit
+    /// transaction — on an application connection, mapping failures. Not retried: a single
+    /// read at READ COMMITTED meets no serialization failure.
+    func statement<T: Sendable>(operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await Self.run(application, endpoint: applicationEndpoint, schema: schema, logger: logger, body)
     }
 
     /// Runs `body` in one transaction on the `access` pool after binding `binding`; retries the

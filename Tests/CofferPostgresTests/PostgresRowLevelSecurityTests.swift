@@ -99,6 +99,33 @@ struct PostgresRowLevelSecurityTests {
         }
     }
 
+    /// The one-statement read (`read_secret_version`, migration 3) binds its workspace for that
+    /// statement alone: it reads A's row under RLS, the binding is gone for the connection's
+    /// next statement (so a pooled connection carries no workspace to its next user), and it
+    /// never returns another workspace's row.
+    @Test func oneStatementReadBindsOnlyItsOwnStatement() async throws {
+        try await Env.withStore { store, schema in
+            try await Self.seed(store)
+            let s = "\"\(schema)\""
+            try await Env.withConnection(asApplication: true) { c in
+                let rows = try await c.query(
+                    PostgresQuery(unsafeSQL: "SELECT r_version, r_ciphertext FROM \(s).read_secret_version('a', 'db', NULL)"), logger: Env.logger
+                ).collect()
+                let decoded: [(Int64, ByteBuffer)] = try rows.map { try $0.decode((Int64, ByteBuffer).self) }
+                #expect(decoded.map(\.0) == [2])
+                #expect(decoded.map { String(buffer: $0.1) } == ["a-2"])
+                let after = try await c.query("SELECT COALESCE(current_setting('coffer.workspace', true), '')", logger: Env.logger).collect()
+                #expect(try after.first?.decode(String.self) == "")
+                #expect(try await Self.count(c, "SELECT COUNT(*) FROM \(s).secret_versions") == 0)
+                // Bound to a, asking for b's name under a's id finds nothing of b's.
+                let none = try await c.query(
+                    PostgresQuery(unsafeSQL: "SELECT r_version FROM \(s).read_secret_version('a', 'missing', NULL)"), logger: Env.logger
+                ).collect()
+                #expect(none.isEmpty)
+            }
+        }
+    }
+
     @Test func withoutABoundWorkspaceTheApplicationRoleSeesNothing() async throws {
         try await Env.withStore { store, schema in
             try await Self.seed(store)
