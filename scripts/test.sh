@@ -59,6 +59,14 @@ else
   echo "== fuzz smoke"
   bash scripts/fuzz.sh --smoke "${COFFER_FUZZ_SMOKE_SECONDS:-10}"
 fi
+# The DocC documentation of CofferCrypto and Coffer builds with no warning and every public
+# symbol has `///` documentation (scripts/docs.sh).
+if [[ "${COFFER_SKIP_DOCS:-}" == "1" ]]; then
+  echo "WARNING: COFFER_SKIP_DOCS=1: the documentation check is SKIPPED" >&2
+else
+  echo "== documentation"
+  bash scripts/docs.sh
+fi
 if [[ "${COFFER_SKIP_POSTGRES:-}" == "1" ]]; then
   echo "WARNING: COFFER_SKIP_POSTGRES=1: the PostgreSQL store tests were SKIPPED" >&2
 fi

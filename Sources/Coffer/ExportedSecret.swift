@@ -18,7 +18,7 @@ public struct ExportedSecret: Sendable, Codable {
     /// When the exported version was written in the source workspace (the Unix epoch when an
     /// imported document omits it). Informational: an import does not keep it.
     public var createdAt: Date
-    /// The plaintext value, in wiped memory (``CofferCrypto/SecretBytes``). Never log it.
+    /// The plaintext value, in wiped memory (`SecretBytes`). Never log it.
     public var value: SecretBytes
 
     /// Makes an exported secret.

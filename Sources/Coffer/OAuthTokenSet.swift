@@ -8,7 +8,7 @@ public import Foundation
 ///
 /// The tokens are Swift `String`s, which Coffer cannot wipe; code that must keep credentials
 /// in wiped memory should use the raw-bytes API (``WorkspaceScope/put(_:value:metadata:expectedVersion:)``
-/// and ``WorkspaceScope/get(_:version:)``, which hold values in ``CofferCrypto/SecretBytes``).
+/// and ``WorkspaceScope/get(_:version:)``, which hold values in `SecretBytes`).
 /// `description` never shows either token.
 public struct OAuthTokenSet: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The access token (secret).

@@ -7,7 +7,7 @@ public import Foundation
 /// Every field that matters is authenticated: the workspace, name and secret version are the
 /// AAD of the value, and the workspace and DEK version are the AAD of the wrapped DEK, so
 /// editing any of them (or pasting the ciphertext into another document) makes ``open(kek:)``
-/// fail with ``CofferCrypto/CofferCryptoError/authenticationFailed``.
+/// fail with `CofferCryptoError/authenticationFailed`.
 public struct SealedFile: Sendable, Equatable, Codable {
     /// The `format` field of every sealed file.
     public static let formatName = "coffer-sealed-file"
@@ -15,10 +15,10 @@ public struct SealedFile: Sendable, Equatable, Codable {
     public static let currentFormatVersion = 1
 
     /// Always ``formatName`` (`coffer-sealed-file`); ``open(kek:)`` refuses anything else with
-    /// ``CofferCrypto/CofferCryptoError/malformedHeader(_:)``.
+    /// `CofferCryptoError/malformedHeader(_:)`.
     public var format: String
     /// The document's format version; this build writes and reads only ``currentFormatVersion``
-    /// (1) and refuses others with ``CofferCrypto/CofferCryptoError/malformedHeader(_:)``.
+    /// (1) and refuses others with `CofferCryptoError/malformedHeader(_:)`.
     public var formatVersion: Int
     /// Workspace the value belongs to (authenticated).
     public var workspace: String
@@ -54,8 +54,8 @@ public struct SealedFile: Sendable, Equatable, Codable {
     }
 
     /// Unwraps the data key with `kek` and opens the value.
-    /// - Throws: ``CofferCrypto/CofferCryptoError/authenticationFailed`` when the document was altered or
-    ///   `kek` is not the key it was sealed for; ``CofferCrypto/CofferCryptoError/malformedHeader(_:)`` when
+    /// - Throws: `CofferCryptoError/authenticationFailed` when the document was altered or
+    ///   `kek` is not the key it was sealed for; `CofferCryptoError/malformedHeader(_:)` when
     ///   it is not a sealed file this build can read.
     public func open(kek: any KeyEncryptionKeyProvider) async throws -> SecretBytes {
         guard format == Self.formatName, formatVersion == Self.currentFormatVersion else {
@@ -79,7 +79,7 @@ public struct SealedFile: Sendable, Equatable, Codable {
         return try encoder.encode(self)
     }
 
-    /// Decodes a document; throws ``CofferCrypto/CofferCryptoError/malformedHeader(_:)`` for anything that
+    /// Decodes a document; throws `CofferCryptoError/malformedHeader(_:)` for anything that
     /// is not a sealed-file JSON document.
     public static func decode(from data: Data) throws -> SealedFile {
         do {

@@ -30,8 +30,14 @@ public struct WorkspaceRecord: Sendable, Hashable, Codable {
     /// Makes a workspace row. The vault creates a workspace with data-key version 1 as primary
     /// and a fresh random `keyGeneration`; stores build these from their rows.
     /// - Parameters:
+    ///   - id: the workspace id (``NameRules``).
+    ///   - createdAt: when the workspace was created.
+    ///   - primaryDataKeyVersion: the data-key version new values are sealed with (1 for a new workspace).
     ///   - minimumDecryptionVersion: 1 (nothing retired) for a new workspace.
+    ///   - rotationPolicy: the workspace's own policy, or nil for the vault's default.
     ///   - keyGeneration: nil only for rows read from a store written before key generations existed.
+    ///   - deletedAt: when it was soft-deleted, nil for a live workspace.
+    ///   - shreddedAt: when it was crypto-shredded, nil unless it was.
     public init(
         id: String, createdAt: Date, primaryDataKeyVersion: UInt32,
         minimumDecryptionVersion: UInt32 = 1, rotationPolicy: RotationPolicy? = nil,
@@ -69,6 +75,10 @@ public struct DataKeyRecord: Sendable, Hashable {
 
     /// Makes a data-key row.
     /// - Parameters:
+    ///   - workspace: the workspace the key belongs to.
+    ///   - version: the data-key version (1, 2, … within the workspace).
+    ///   - wrapped: the key wrapped by the key-encryption key.
+    ///   - createdAt: when the key was created.
     ///   - encryptionCount: values already sealed with the key; 0 for a new key.
     ///   - keyGeneration: ignored by stores when writing (see ``keyGeneration``); pass the
     ///     workspace's current generation when wrapping or unwrapping.

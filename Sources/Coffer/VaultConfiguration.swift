@@ -15,7 +15,7 @@ public struct VaultConfiguration: Sendable {
 
     /// Largest plaintext value accepted by a put, in bytes. Default 1 MiB (1 048 576 bytes).
     /// A larger value is rejected with ``VaultError/valueTooLarge(limit:)`` and nothing is
-    /// stored. It can be raised up to ``CofferCrypto/EnvelopeKey/maxPlaintextBytes`` (1 GiB).
+    /// stored. It can be raised up to `EnvelopeKey/maxPlaintextBytes` (1 GiB).
     public var maxValueBytes: Int = 1 << 20
 
     /// How long an unwrapped data key (and a workspace's primary data-key version) stays in

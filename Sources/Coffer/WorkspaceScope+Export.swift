@@ -46,7 +46,7 @@ extension WorkspaceScope {
         } describe: { report in (nil, "\(report.written.count) secrets from export of '\(export.workspace)'") }
     }
 
-    /// Opens a sealed bundle (``CofferCrypto/ExportBundle``) with `identity` and imports it as
+    /// Opens a sealed bundle (`ExportBundle`) with `identity` and imports it as
     /// ``importSecrets(_:overwrite:creatingWorkspace:)`` does. The bundle is authenticated as a whole before
     /// anything is parsed or written: a damaged bundle writes nothing.
     @discardableResult
@@ -61,7 +61,7 @@ extension WorkspaceScope {
     /// - Parameter bundle: the bundle's bytes, as ``exportBundle(passphrase:cost:)`` wrote them.
     /// - Parameter passphrase: the passphrase the bundle was sealed under, in wiped memory.
     /// - Parameter maxArgon2Cost: the most Argon2id work accepted from the bundle's header
-    ///   (default ``CofferCrypto/ExportBundle/defaultMaxCost``, 4 passes over 256 MiB): a bundle asking for
+    ///   (default `ExportBundle/defaultMaxCost`, 4 passes over 256 MiB): a bundle asking for
     ///   more is refused with ``VaultError/invalidImport(_:)`` before Argon2id runs. A damaged
     ///   bundle or a wrong passphrase is ``VaultError/bundleAuthenticationFailed``.
     /// - Parameter overwrite: see ``importSecrets(_:overwrite:creatingWorkspace:)``.
@@ -75,13 +75,13 @@ extension WorkspaceScope {
         return try await importSecrets(try WorkspaceExport(json: json), overwrite: overwrite, creatingWorkspace: creatingWorkspace)
     }
 
-    /// ``export()`` sealed to a recipient's X25519 public key (``CofferCrypto/ExportBundle``).
+    /// ``export()`` sealed to a recipient's X25519 public key (`ExportBundle`).
     public func exportBundle(to recipient: X25519PublicKey) async throws -> [UInt8] {
         let json = try await export().jsonBytes()
         return try await VaultCore.mappingCrypto { try ExportBundle.seal(json, to: recipient) }
     }
 
-    /// ``export()`` sealed under a passphrase (Argon2id at `cost`, default MODERATE; ``CofferCrypto/ExportBundle``).
+    /// ``export()`` sealed under a passphrase (Argon2id at `cost`, default MODERATE; `ExportBundle`).
     public func exportBundle(passphrase: SecretBytes, cost: PassphraseKEKProvider.Cost = .moderate) async throws -> [UInt8] {
         let json = try await export().jsonBytes()
         return try await VaultCore.mappingCrypto { try ExportBundle.seal(json, passphrase: passphrase, cost: cost) }

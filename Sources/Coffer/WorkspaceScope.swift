@@ -11,7 +11,7 @@ import Logging
 /// versions in the store fails with ``VaultError/authenticationFailed`` instead of opening.
 ///
 /// The raw-bytes API (``put(_:value:metadata:expectedVersion:)``, ``get(_:version:)``) keeps
-/// values in wiped memory (``CofferCrypto/SecretBytes``). The typed API (OAuth tokens, cloud credentials,
+/// values in wiped memory (`SecretBytes`). The typed API (OAuth tokens, cloud credentials,
 /// webhook secrets) works with Swift `String`s, which cannot be wiped.
 public struct WorkspaceScope: Sendable {
     /// The workspace this scope reads and writes.
