@@ -1,4 +1,5 @@
 import CofferCrypto
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -16,6 +17,7 @@ final class AuditLog: Sendable {
     let store: any LifecycleSecretStore
     let keyring: AuditKeyring
     private let configuration: AuditConfiguration
+    private let metrics: VaultMetrics
     private let logger: Logger
 
     private struct Waiter {
@@ -39,10 +41,11 @@ final class AuditLog: Sendable {
 
     private let state = PosixMutex(State())
 
-    init(store: any LifecycleSecretStore, keyring: AuditKeyring, configuration: AuditConfiguration, logger: Logger) {
+    init(store: any LifecycleSecretStore, keyring: AuditKeyring, configuration: AuditConfiguration, metrics: VaultMetrics, logger: Logger) {
         self.store = store
         self.keyring = keyring
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -84,17 +87,18 @@ final class AuditLog: Sendable {
     /// Queues `event` for a background commit and returns at once.
     func enqueue(_ event: AuditEvent) {
         enum Next { case nothing, arm, commit }
-        let next = state.withLock { s -> Next in
+        let (next, depth) = state.withLock { s -> (Next, Int) in
             s.pending.append(event)
             s.queued += 1
             if s.pending.count >= configuration.maxBufferedRecords, !s.committing {
                 s.committing = true
-                return .commit
+                return (.commit, s.pending.count)
             }
-            if s.timerArmed || s.committing { return .nothing }
+            if s.timerArmed || s.committing { return (.nothing, s.pending.count) }
             s.timerArmed = true
-            return .arm
+            return (.arm, s.pending.count)
         }
+        metrics.auditQueueDepth.set(depth)
         switch next {
         case .nothing: break
         case .commit: Task { await self.drain() }
@@ -175,6 +179,8 @@ final class AuditLog: Sendable {
                         return (dropped, waiters)
                     }
                     if dropped > 0 {
+                        metrics.auditDropped.increment(by: dropped)
+                        metrics.auditQueueDepth.set(0)
                         logger.error("audit records dropped after repeated store failures", metadata: ["records": "\(dropped)"])
                     }
                     for w in waiters { w.continuation.resume(throwing: error) }
@@ -217,8 +223,12 @@ final class AuditLog: Sendable {
         }
         var failure: (any Error)?
         if !batch.isEmpty {
+            metrics.auditQueueDepth.set(0)
+            let start = ContinuousClock.now
             do {
                 try await append(batch)
+                metrics.auditFlushDuration.record(since: start)
+                metrics.auditCommitted.increment(by: batch.count)
             } catch {
                 failure = error
                 logger.error("audit records could not be written", metadata: [

@@ -1,4 +1,5 @@
 import CofferCrypto
+import CoreMetrics
 import Foundation
 
 /// Unwrapped workspace data keys, prepared as ``EnvelopeKey``s, keyed by (workspace, version),
@@ -54,12 +55,15 @@ final class DataKeyCache: Sendable {
     private let maxUses: Int
     private let maxEntries: Int
     private let now: @Sendable () -> Date
+    /// Counts entries dropped for age, uses or the size bound (`coffer_datakey_cache_evictions_total`).
+    private let evictions: Counter?
 
-    init(maxAge: Duration, maxUses: Int, maxEntries: Int = 1024, now: @escaping @Sendable () -> Date) {
+    init(maxAge: Duration, maxUses: Int, maxEntries: Int = 1024, now: @escaping @Sendable () -> Date, evictions: Counter? = nil) {
         self.maxAge = maxAge.timeInterval
         self.maxUses = max(1, maxUses)
         self.maxEntries = max(1, maxEntries)
         self.now = now
+        self.evictions = evictions
     }
 
     /// Stores a ready entry and enforces ``maxEntries`` (under the lock).
@@ -67,6 +71,8 @@ final class DataKeyCache: Sendable {
         s.tick &+= 1
         s.slots[k] = .ready(Entry(key: key, loadedAt: loadedAt, uses: uses, lastUse: s.tick))
         guard s.slots.count > maxEntries else { return }
+        let before = s.slots.count
+        defer { evictions?.increment(by: before - s.slots.count) }
         // Over the bound: drop expired or used-up entries first, then the least recently used.
         for (key, slot) in s.slots {
             if case .ready(let e) = slot, e.uses >= maxUses || !isFresh(e.loadedAt, at: loadedAt) {
@@ -110,6 +116,8 @@ final class DataKeyCache: Sendable {
                     s.slots[k] = .ready(entry)
                     return .hit(entry.key)
                 }
+                // Past its age or uses: dropped, and loaded again below.
+                evictions?.increment()
             case .loading(let task, _)?:
                 return .wait(task)
             case nil:
@@ -223,6 +231,7 @@ final class DataKeyCache: Sendable {
                 }
             }
             s.primaries = s.primaries.filter { isFresh($0.value.fetchedAt, at: time) }
+            evictions?.increment(by: dropped)
             return dropped
         }
     }

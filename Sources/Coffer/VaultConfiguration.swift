@@ -1,4 +1,6 @@
+public import CoreMetrics
 public import Foundation
+public import Tracing
 
 /// Limits and knobs of a ``Vault``. Every field has a safe default; change what you need:
 ///
@@ -56,6 +58,23 @@ public struct VaultConfiguration: Sendable {
     /// The actor recorded in audit records when the caller names none (see
     /// ``Vault/acting(as:)`` and ``Vault/workspace(_:actor:)``). Default `unspecified`.
     public var defaultActor: String = "unspecified"
+
+    /// Where the vault's metrics go (names and dimensions: docs/OBSERVABILITY.md). nil
+    /// (default): the global `MetricsSystem.factory` as it is when the vault is created — the
+    /// no-op factory unless the application bootstrapped one first. The instruments are
+    /// created once, when the vault is created.
+    public var metricsFactory: (any MetricsFactory)?
+
+    /// Whether the per-operation metrics (`coffer_secret_operations_total`,
+    /// `coffer_secret_operation_duration_seconds`) carry a `workspace` dimension. Default false:
+    /// workspace ids can be customer names, and each one adds a time series. Secret names and
+    /// values are never a dimension.
+    public var metricsIncludeWorkspace: Bool = false
+
+    /// Where the vault's spans go (docs/OBSERVABILITY.md). nil (default): the tracer of
+    /// `InstrumentationSystem` as it is when the vault is created (no spans unless the
+    /// application bootstrapped one, or created the vault inside `withTracer`).
+    public var tracer: (any Tracer)?
 
     /// The defaults described on each property.
     public init() {}

@@ -65,11 +65,19 @@ extension VaultCore {
         read: Bool = false, recordSuccess: Bool = true, _ body: () async throws -> T,
         describe: (T) -> (version: UInt32?, detail: String?) = { _ in (nil, nil) }
     ) async throws -> T {
-        guard let audit else { return try await body() }
+        guard let audit else {
+            do {
+                return try await traced("coffer.\(action.rawValue)", workspace: workspace, body)
+            } catch {
+                metrics.countFailure(error)
+                throw error
+            }
+        }
         let result: T
         do {
-            result = try await body()
+            result = try await traced("coffer.\(action.rawValue)", workspace: workspace, body)
         } catch {
+            metrics.countFailure(error)
             let (outcome, detail) = Self.auditOutcome(of: error)
             let event = AuditEvent(
                 time: configuration.now(), actor: actor, action: action, outcome: outcome,

@@ -10,6 +10,8 @@ extension VaultCore {
     ) async throws -> KEKRotationProgress {
         let store = try rotatingStore()
         try Self.checkBatchSize(batchSize)
+        // Counted, timed and traced like the vault's own KEKs.
+        let newKEK = InstrumentedKEK.wrapping(newKEK, metrics: metrics, tracer: tracer)
         let newID = try await Self.mappingCrypto { try await newKEK.keyID() }
         // The current (and previous) KEKs must be the store's; the new KEK is new.
         try await kekCheck.prove(workspace: nil, also: [newKEK])
@@ -63,6 +65,8 @@ extension VaultCore {
             let applied = try await store.rewrapDataKeys(rewraps)
             report.rewrapped += applied
             report.batches += 1
+            metrics.kekRewrapped.increment(by: applied)
+            metrics.kekRotationRemaining.set(max(0, report.total - report.rewrapped))
             progress?(report)
             // Zero applied means another rotation changed these rows first; they leave the
             // query. A store that keeps returning them would loop: stop instead.
@@ -77,6 +81,7 @@ extension VaultCore {
         }
         let after = try await store.dataKeyCountByKEK()
         report.finished = !auditKeysLeft && after.allSatisfy { $0.key == newID || $0.value == 0 }
+        if report.finished { metrics.kekRotationRemaining.set(0) }
         progress?(report)
         logger.info("KEK rotation finished", metadata: ["new_kek": "\(newID)", "rewrapped": "\(report.rewrapped)"])
         return report

@@ -73,6 +73,10 @@ extension VaultCore {
                 report.reencrypted += applied
                 report.skipped += rows.count - applied
                 report.batches += 1
+                metrics.reencrypted.increment(by: applied)
+                metrics.reencryptSkipped.increment(by: rows.count - applied)
+                metrics.reencryptBatches.increment()
+                metrics.reencryptRemaining.set(max(0, report.total - report.processed))
                 update()
                 progress?(report)
                 if let ratePerSecond {
@@ -92,6 +96,7 @@ extension VaultCore {
             }
         }
         report.finished = !stopped
+        if report.finished { metrics.reencryptRemaining.set(0) }
         update()
         progress?(report)
         logger.info(stopped ? "re-encryption stopped between batches" : "re-encryption finished", metadata: [

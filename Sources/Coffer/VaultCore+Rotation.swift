@@ -136,6 +136,7 @@ extension VaultCore {
         let record = DataKeyRecord(workspace: workspace, version: next, wrapped: wrapped, createdAt: configuration.now())
         rotation.invalidate(workspace)
         if try await store.rotateDataKey(record, expectedPrimary: expectedPrimary) {
+            metrics.rotation(reason: reason).increment()
             cache.insert(workspace: workspace, version: next, key: prepared)
             cache.setPrimaryVersion(next, of: workspace)
             logger.info("rotated data key", metadata: [

@@ -1,6 +1,8 @@
 import CofferCrypto
+import CoreMetrics
 import Foundation
 import Logging
+import Tracing
 
 /// The shared engine behind a ``Vault`` and its ``WorkspaceScope``s: the store, the KEK, the
 /// data-key cache and the configuration. Internal, so that nothing outside the module can
@@ -24,11 +26,24 @@ final class VaultCore: Sendable {
     let inlineAudit: (any InlineAuditingStore)?
     /// Proves the KEK is the store's before anything is wrapped with it.
     let kekCheck: KEKCheck
+    /// The metrics instruments, created once.
+    let metrics: VaultMetrics
+    /// The tracer; nil when it is the no-op tracer (then no span is even started).
+    let tracer: (any Tracer)?
 
     init(
         store: any SecretStore, kek: any KeyEncryptionKeyProvider, previousKEKs: [any KeyEncryptionKeyProvider] = [],
         configuration: VaultConfiguration, logger: Logger
     ) {
+        let metrics = VaultMetrics(
+            factory: configuration.metricsFactory ?? MetricsSystem.factory, includeWorkspace: configuration.metricsIncludeWorkspace)
+        let configured = configuration.tracer ?? InstrumentationSystem.tracer
+        let tracer: (any Tracer)? = configured is NoOpTracer ? nil : configured
+        self.metrics = metrics
+        self.tracer = tracer
+        // Every KEK call is counted, timed and traced by provider (InstrumentedKEK).
+        let kek = InstrumentedKEK.wrapping(kek, metrics: metrics, tracer: tracer)
+        let previousKEKs = previousKEKs.map { InstrumentedKEK.wrapping($0, metrics: metrics, tracer: tracer) }
         self.store = store
         self.kek = kek
         self.previousKEKs = previousKEKs
@@ -37,14 +52,14 @@ final class VaultCore: Sendable {
         self.logger = logger
         self.cache = DataKeyCache(
             maxAge: configuration.dataKeyCacheMaxAge, maxUses: configuration.dataKeyCacheMaxUses,
-            maxEntries: configuration.dataKeyCacheMaxEntries, now: configuration.now)
+            maxEntries: configuration.dataKeyCacheMaxEntries, now: configuration.now, evictions: metrics.cacheEvictions)
         let kekCheck = KEKCheck(store: store, kek: kek, previousKEKs: previousKEKs, logger: logger)
         self.kekCheck = kekCheck
         if let lifecycle = store as? any LifecycleSecretStore {
             let keyring = AuditKeyring(kek: kek, previousKEKs: previousKEKs, kekCheck: kekCheck, now: configuration.now)
             self.auditKeyring = keyring
             self.audit = configuration.audit.enabled
-                ? AuditLog(store: lifecycle, keyring: keyring, configuration: configuration.audit, logger: logger) : nil
+                ? AuditLog(store: lifecycle, keyring: keyring, configuration: configuration.audit, metrics: metrics, logger: logger) : nil
         } else {
             self.auditKeyring = nil
             self.audit = nil
@@ -89,9 +104,29 @@ final class VaultCore: Sendable {
     ///   ``VaultError/workspaceNotFound(_:)``; ``VaultError/keyUnavailable(_:)``.
     func dataKey(workspace: String, version: UInt32) async throws -> EnvelopeKey {
         // Warm path: no loader closure to allocate.
-        if let key = cache.readyKey(workspace: workspace, version: version) { return key }
+        if let key = cache.readyKey(workspace: workspace, version: version) {
+            metrics.cacheHits.increment()
+            return key
+        }
+        metrics.cacheMisses.increment()
         return try await cache.key(workspace: workspace, version: version) { [self] in
-            try await unwrapDataKey(workspace: workspace, version: version)
+            try await traced("coffer.unwrap_data_key", workspace: workspace) {
+                let start = metrics.timed ? ContinuousClock.now : nil
+                defer { if let start { metrics.unwrapDuration.record(since: start) } }
+                let key = try await unwrapDataKey(workspace: workspace, version: version)
+                metrics.unwraps.increment()
+                return key
+            }
+        }
+    }
+
+    /// Runs `body` inside a span `name` (attribute `coffer.workspace`, the only one: never a
+    /// secret name or value), or just runs it when there is no tracer.
+    func traced<T>(_ name: String, workspace: String?, _ body: () async throws -> T) async throws -> T {
+        guard let tracer else { return try await body() }
+        return try await tracer.withSpan(name, ofKind: .internal) { span in
+            if let workspace { span.attributes["coffer.workspace"] = workspace }
+            return try await body()
         }
     }
 

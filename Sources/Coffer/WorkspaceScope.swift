@@ -56,9 +56,11 @@ public struct WorkspaceScope: Sendable {
         // With a store that writes the record in the put's own transaction, only a failure is
         // recorded here; otherwise the record follows in a (group-committed) transaction.
         let inline = core.inlineAudit
-        return try await core.audited(.put, actor: actor, workspace: id, name: name, recordSuccess: inline == nil) {
-            try await putUnaudited(name, value: value, metadata: metadata, expectedVersion: expectedVersion, inline: inline)
-        } describe: { info in (info.version, Self.putDetail(info)) }
+        return try await core.metrics.measure(core.metrics.operation(.put, workspace: id)) {
+            try await core.audited(.put, actor: actor, workspace: id, name: name, recordSuccess: inline == nil) {
+                try await putUnaudited(name, value: value, metadata: metadata, expectedVersion: expectedVersion, inline: inline)
+            } describe: { info in (info.version, Self.putDetail(info)) }
+        }
     }
 
     /// The audit detail of a put.
@@ -131,9 +133,11 @@ public struct WorkspaceScope: Sendable {
     ///   ``VaultError/workspaceNotFound(_:)``, ``VaultError/authenticationFailed`` (wrong KEK,
     ///   or a tampered, moved or swapped row), ``VaultError/keyUnavailable(_:)``.
     public func get(_ name: String, version: UInt32? = nil) async throws -> Secret {
-        try await core.audited(.get, actor: actor, workspace: id, name: name, version: version, read: true) {
-            try await getUnaudited(name, version: version)
-        } describe: { secret in (secret.info.version, nil) }
+        try await core.metrics.measure(core.metrics.operation(.get, workspace: id)) {
+            try await core.audited(.get, actor: actor, workspace: id, name: name, version: version, read: true) {
+                try await getUnaudited(name, version: version)
+            } describe: { secret in (secret.info.version, nil) }
+        }
     }
 
     func getUnaudited(_ name: String, version: UInt32?) async throws -> Secret {

@@ -9,7 +9,8 @@ import Logging
 final class ServiceFixture: Sendable {
     let path: String
     let databasePath: String
-    let kek: LocalKEK
+    /// An `env:` KEK (so the KEK metrics carry `provider=env`), a fresh random key per fixture.
+    let kek: any KeyEncryptionKeyProvider
     let configuration: VaultConfiguration
 
     static let logger = Logger(label: "coffer.service-tests") { _ in SwiftLogNoOpLogHandler() }
@@ -20,7 +21,9 @@ final class ServiceFixture: Sendable {
         path = FileManager.default.temporaryDirectory.path + "/coffer-service-tests-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         databasePath = path + "/vault.db"
-        kek = try LocalKEK(SymmetricKey.generate(), displayName: "test")
+        var generator = SystemRandomNumberGenerator()
+        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+        kek = EnvironmentKEKProvider(variable: "COFFER_TEST_KEK", environment: ["COFFER_TEST_KEK": key])
         var configuration = VaultConfiguration()
         configuration.audit.reads = .buffered
         configuration.audit.flushInterval = .seconds(3_600)
@@ -31,9 +34,14 @@ final class ServiceFixture: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
-    /// A vault over its own connection to the database file (a cold data-key cache).
-    func vault() throws -> Vault {
-        Vault(store: try SQLiteStore(path: databasePath, logger: Self.logger), kek: kek, configuration: configuration, logger: Self.logger)
+    /// A vault over its own connection to the database file (a cold data-key cache), with the
+    /// fixture's configuration changed by `configure` and, if given, another KEK.
+    func vault(kek other: (any KeyEncryptionKeyProvider)? = nil, configure: (inout VaultConfiguration) -> Void = { _ in }) throws -> Vault {
+        var configuration = configuration
+        configure(&configuration)
+        return Vault(
+            store: try SQLiteStore(path: databasePath, logger: Self.logger), kek: other ?? kek, configuration: configuration,
+            logger: Self.logger)
     }
 
     /// The value stored for secret `i` (recognisable; never printed by the code under test).
