@@ -4,7 +4,8 @@
 # the Swift Testing suites (standard vectors, envelope properties, KEK providers, CLI, stores),
 # then a short fuzz smoke (scripts/fuzz.sh --smoke; COFFER_SKIP_FUZZ=1 skips it). The AWS KMS
 # tests run against moto_server on loopback (scripts/kms.sh), started here like PostgreSQL;
-# the PKCS#11 tests against a SoftHSM2 token made in a temp dir (scripts/hsm.sh).
+# the PKCS#11 tests against a SoftHSM2 token made in a temp dir (scripts/hsm.sh). Then the
+# TokenBroker example package is built and tested (COFFER_SKIP_EXAMPLES=1 skips it).
 #
 # The PostgreSQL store tests need a server: unless COFFER_TEST_POSTGRES_URL and
 # COFFER_TEST_POSTGRES_APP_URL already name one, a throwaway cluster is started with
@@ -52,6 +53,17 @@ else
 fi
 echo "== swift test"
 swift test --skip-build
+# The token-broker example (Examples/TokenBroker, its own package): built and tested while the
+# PostgreSQL server above still runs, so its two-instance refresh test runs on PostgreSQL too.
+# COFFER_SKIP_EXAMPLES=1 skips it.
+if [[ "${COFFER_SKIP_EXAMPLES:-}" == "1" ]]; then
+  echo "WARNING: COFFER_SKIP_EXAMPLES=1: the TokenBroker example is SKIPPED" >&2
+else
+  echo "== Examples/TokenBroker: swift build --build-tests, swift test"
+  broker_start=$SECONDS
+  (cd Examples/TokenBroker && swift build --build-tests && swift test --skip-build)
+  echo "== Examples/TokenBroker took $((SECONDS - broker_start)) s"
+fi
 # Every libFuzzer target (Fuzz/, docs/SECURITY.md) for a few seconds from its committed seeds.
 if [[ "${COFFER_SKIP_FUZZ:-}" == "1" ]]; then
   echo "WARNING: COFFER_SKIP_FUZZ=1: the fuzz smoke is SKIPPED" >&2

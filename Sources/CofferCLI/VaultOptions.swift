@@ -160,7 +160,7 @@ struct VaultOptions: ParsableArguments {
         }
         let options = PostgresStore.Options(schema: application.schema, applicationRole: maintenance?.applicationRole)
         let store = try await PostgresStore(
-            application: application.configuration(), maintenance: maintenance?.configuration(),
+            application: application.clientConfiguration(), maintenance: maintenance?.clientConfiguration(),
             options: options, logger: logger)
         OpenStores.register(store)
         return store
