@@ -229,4 +229,25 @@ import Testing
         }
         #expect(provider.uses == ["ref-orphan": 1])
     }
+
+    @Test func kekServiceDownIs503() async throws {
+        let provider = StubProvider()
+        try await withStubProvider(provider) { tokenURL in
+            let broker = try await BrokerFixture(tokenURL: tokenURL)
+            defer { broker.remove() }
+            try await broker.application().test(.live) { client in
+                let put = try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "a", refresh: "r"))
+                #expect(put.status == .created)
+            }
+            // A second instance on the same store whose KEK service is down (cold key cache).
+            let down = Vault(store: broker.opened.store, kek: UnreachableKEK(base: try BrokerFixture.kek(in: broker.directory)), logger: BrokerFixture.quiet)
+            let app = try BrokerApplication.make(vault: down, configuration: broker.configuration, registry: BrokerFixture.registry, port: 0, logger: BrokerFixture.quiet)
+            try await app.test(.live) { client in
+                let get = try await client.execute(uri: "/workspaces/acme/connections/github", method: .get)
+                #expect(get.status == .serviceUnavailable)
+                #expect(get.headers[.retryAfter] != nil)
+                #expect(try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "b", refresh: "r")).status == .serviceUnavailable)
+            }
+        }
+    }
 }
