@@ -99,7 +99,7 @@ struct TokenRefresher: Sendable {
                 throw BrokerError.badGateway(error.message)
             }
             do {
-                let written = try await scope.putOAuthToken(path.secretName, fresh, labels: labels, expectedVersion: claimed.version)
+                let written = try await writeRefreshed(fresh, labels: labels, claimVersion: claimed.version, scope: scope, path: path, logger: logger)
                 Counter(label: Self.refreshes, dimensions: [("outcome", "refreshed")]).increment()
                 logger.info("refreshed connection", metadata: [
                     "workspace": "\(path.workspace)", "connection": "\(path.name)", "version": "\(written.version)", "provider": "\(providerName)",
@@ -113,6 +113,32 @@ struct TokenRefresher: Sendable {
                     "workspace": "\(path.workspace)", "connection": "\(path.name)", "claim_version": "\(claimed.version)", "current_version": "\(actual)",
                 ])
                 throw BrokerError.conflict("connection '\(path.name)' was changed while this instance refreshed it; read it again")
+            }
+        }
+    }
+
+    /// Writes the provider's new token set over the claim version. The provider has already
+    /// rotated the refresh token, so losing this write would lose the connection: a store or
+    /// KEK service that is briefly unavailable is retried (3 attempts in all) while the claim
+    /// still holds. A check-and-set conflict is not retried.
+    private func writeRefreshed(
+        _ fresh: OAuthTokenSet, labels: [String: String], claimVersion: UInt32, scope: WorkspaceScope, path: ConnectionPath, logger: Logger
+    ) async throws -> SecretVersionInfo {
+        var attempt = 1
+        while true {
+            do {
+                return try await scope.putOAuthToken(path.secretName, fresh, labels: labels, expectedVersion: claimVersion)
+            } catch let error as VaultError {
+                switch error {
+                case .storeUnavailable where attempt < 3, .kekServiceUnavailable where attempt < 3:
+                    logger.warning("writing a refreshed token failed; retrying", metadata: [
+                        "workspace": "\(path.workspace)", "connection": "\(path.name)", "attempt": "\(attempt)", "error": "\(error)",
+                    ])
+                    attempt += 1
+                    try await Task.sleep(for: .milliseconds(200 * attempt))
+                default:
+                    throw error
+                }
             }
         }
     }
