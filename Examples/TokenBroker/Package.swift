@@ -37,6 +37,7 @@ let package = Package(
                 .product(name: "CofferInput", package: "coffer"),
                 .product(name: "CofferSQLite", package: "coffer"),
                 .product(name: "CofferPostgres", package: "coffer"),
+                .product(name: "CofferService", package: "coffer"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,12 +1,14 @@
 public import AsyncHTTPClient
 public import Coffer
+import CofferService
 public import Hummingbird
 public import Logging
 public import Prometheus
 import ServiceLifecycle
 
 /// Builds the broker: the Hummingbird application serving the API, with the vault as a
-/// `Service` in the application's `ServiceGroup` (started before the server, shut down after).
+/// `Service` (CofferService's `VaultService`) in the application's `ServiceGroup`, started
+/// before the server and shut down after it.
 public enum BrokerApplication {
     /// The application.
     /// - Parameters:
@@ -31,11 +33,15 @@ public enum BrokerApplication {
         let routes = BrokerRoutes(vault: vault, configuration: configuration, refresher: refresher, registry: registry)
         let router = Router(context: BasicRequestContext.self)
         routes.register(on: router)
-        let vaultService: any Service = VaultHost(vault: vault, close: closeStore, logger: logger)
+        // The group shuts services down in reverse order: the HTTP server, then the vault
+        // service (which commits the buffered audit records), then the store.
+        var jobs = VaultService.Configuration()
+        jobs.dataKeyCacheSweepInterval = .seconds(60)
+        let services: [any Service] = [StoreCloser(close: closeStore), VaultService(vault: vault, configuration: jobs, logger: logger)]
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "token-broker"),
-            services: [vaultService],
+            services: services,
             onServerRunning: { channel in
                 logger.info("token broker listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             },

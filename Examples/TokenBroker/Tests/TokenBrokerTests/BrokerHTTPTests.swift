@@ -63,6 +63,7 @@ import Testing
             let stored = try await broker.vault.workspace("acme").oauthToken("oauth/github").token
             #expect(stored.refreshToken?.hasPrefix("srt-") == true)
             #expect(RefreshClaim(labels: try await broker.vault.workspace("acme").oauthToken("oauth/github").info.metadata.labels) == nil)
+            try await broker.vault.flushAudit()
         }
         #expect(provider.uses == ["ref-expiring": 1])
     }
@@ -91,7 +92,7 @@ import Testing
         }
     }
 
-    @Test func metricsEndpointShowsTheRefreshes() async throws {
+    @Test func metricsEndpointShowsTheBrokersAndCoffersMetrics() async throws {
         let provider = StubProvider()
         provider.register(refreshToken: "ref-metrics")
         try await withStubProvider(provider) { tokenURL in
@@ -102,6 +103,9 @@ import Testing
                 #expect(try await client.send(.get, "/workspaces/acme/connections/github").status == .ok)
                 let metrics = try await client.text("/metrics")
                 #expect(metrics.contains("token_broker_refreshes_total{outcome=\"refreshed\"}"))
+                // Coffer's own metrics, from the same bootstrapped factory.
+                #expect(metrics.contains("coffer_secret_operations_total{"))
+                #expect(metrics.contains("coffer_datakey_unwraps_total"))
             }
         }
     }
@@ -186,6 +190,7 @@ import Testing
                 let info = try await broker.vault.workspace("acme").oauthToken("oauth/revoked").info
                 #expect(RefreshClaim(labels: info.metadata.labels) == nil)
                 #expect(info.version == 3) // put, claim, release
+                try await broker.vault.flushAudit()
             }
         }
         #expect(provider.uses == ["unknown": 1])
@@ -203,6 +208,7 @@ import Testing
         // The outcome at the provider is unknown: the claim stays (and lapses by itself).
         let info = try await broker.vault.workspace("acme").oauthToken("oauth/github").info
         #expect(RefreshClaim(labels: info.metadata.labels) != nil)
+        try await broker.vault.flushAudit()
     }
 
     @Test func aClaimOfADeadInstanceIsTakenOverAfterItLapses() async throws {
