@@ -32,6 +32,8 @@ public enum BrokerApplication {
             vault: vault, configuration: configuration, provider: ProviderClient(http: http, timeout: configuration.providerTimeout))
         let routes = BrokerRoutes(vault: vault, configuration: configuration, refresher: refresher, registry: registry)
         let router = Router(context: BasicRequestContext.self)
+        // Request counts and latencies by route pattern (`/workspaces/{ws}/…`, never the ids).
+        router.add(middleware: MetricsMiddleware())
         routes.register(on: router)
         // The group shuts services down in reverse order: the HTTP server, then the vault
         // service (which commits the buffered audit records), then the store.

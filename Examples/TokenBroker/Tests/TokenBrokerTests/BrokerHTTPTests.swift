@@ -106,6 +106,9 @@ import Testing
                 // Coffer's own metrics, from the same bootstrapped factory.
                 #expect(metrics.contains("coffer_secret_operations_total{"))
                 #expect(metrics.contains("coffer_datakey_unwraps_total"))
+                // Request metrics by route pattern: no workspace id or connection name in them.
+                #expect(metrics.contains("hb_requests"))
+                #expect(!metrics.contains("acme") && !metrics.contains("github"))
             }
         }
     }
