@@ -153,6 +153,7 @@ let package = Package(
                 "CofferBenchSupport", "Coffer", "CofferCrypto", "CofferSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -226,7 +227,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferAWSKMSTests",
-            dependencies: ["CofferAWSKMS", "Coffer", "CofferCrypto", "CofferSQLite", "CofferTestSupport", "CofferCLI"],
+            dependencies: [
+                "CofferAWSKMS", "Coffer", "CofferCrypto", "CofferSQLite", "CofferTestSupport", "CofferCLI",
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
@@ -235,6 +239,7 @@ let package = Package(
             dependencies: [
                 "CofferPKCS11", "Coffer", "CofferCrypto", "CofferInput", "CofferSQLite", "CofferTestSupport", "CofferCLI",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strict
         ),

@@ -3,6 +3,7 @@ import CofferCrypto
 import Foundation
 public import Logging
 import NIOCore
+import Tracing
 
 /// Calls AWS KMS's JSON API (`X-Amz-Target: TrentService.<Operation>`,
 /// `application/x-amz-json-1.1`), signed with ``AWSSigV4Signer``, over async-http-client.
@@ -21,6 +22,8 @@ public final class AWSKMSClient: Sendable {
     private let http: HTTPClient
     private let logger: Logger
     private let counts = PosixMutex(AWSKMSCallCounts())
+    /// The tracer; nil when it is the no-op tracer.
+    private let tracer: (any Tracer)?
 
     /// Largest response body accepted (KMS answers are a few kilobytes).
     static let maxResponseBytes = 1 << 20
@@ -32,6 +35,8 @@ public final class AWSKMSClient: Sendable {
         self.signer = AWSSigV4Signer(credentials: configuration.credentials, region: configuration.region, service: "kms")
         self.http = httpClient
         self.logger = logger ?? Logger(label: "coffer.aws-kms", factory: { SwiftLogNoOpLogHandler($0) })
+        let tracer = configuration.tracer ?? InstrumentationSystem.tracer
+        self.tracer = tracer is NoOpTracer ? nil : tracer
     }
 
     /// Requests sent so far, by operation.
@@ -42,13 +47,29 @@ public final class AWSKMSClient: Sendable {
     ///   retried (or still fails at the deadline, for throttling); ``AWSKMSError/unavailable(_:)``
     ///   when KMS cannot be reached before the deadline; ``AWSKMSError/unexpectedResponse(_:)``
     ///   for a 200 whose body is not a JSON object.
+    ///
+    /// With a tracer, the call (retries included) is one client span `aws-kms.<operation>` with
+    /// the attributes `rpc.system` (`aws-api`), `rpc.service` (`KMS`), `rpc.method` and
+    /// `aws.kms.attempts`; never a body or a key.
     public func call(_ operation: String, body: [UInt8]) async throws -> [UInt8] {
+        guard let tracer else { return try await attempts(operation, body: body) { _ in } }
+        return try await tracer.withSpan("aws-kms.\(operation)", ofKind: .client) { span in
+            span.attributes["rpc.system"] = "aws-api"
+            span.attributes["rpc.service"] = "KMS"
+            span.attributes["rpc.method"] = operation
+            return try await attempts(operation, body: body) { span.attributes["aws.kms.attempts"] = $0 }
+        }
+    }
+
+    /// ``call(_:body:)`` without the span; `attempted` gets the number of attempts made so far.
+    private func attempts(_ operation: String, body: [UInt8], attempted: (Int) -> Void) async throws -> [UInt8] {
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.deadline
         var attempt = 0
         var lastProblem = "no attempt made"
         while true {
             attempt += 1
+            attempted(attempt)
             try Task.checkCancellation()
             let remaining = deadline - clock.now
             if remaining <= .zero { break }

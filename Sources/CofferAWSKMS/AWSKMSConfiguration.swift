@@ -1,5 +1,6 @@
 public import CofferCrypto
 public import CofferInput
+public import Tracing
 
 /// Everything the AWS KMS provider needs: the key, region, endpoint, credentials, and how long
 /// a call may take with its retries.
@@ -21,6 +22,10 @@ public struct AWSKMSConfiguration: Sendable {
     /// Most attempts per call (default 8): throttling, 5xx and network errors are retried
     /// with capped, fully jittered exponential backoff (50 ms base, 2 s cap).
     public var maxAttempts: Int
+    /// Where each KMS request's span (`aws-kms.<Operation>`, docs/OBSERVABILITY.md) goes. nil
+    /// (default): the `InstrumentationSystem` tracer when the client is created; no span at all
+    /// when that is the no-op tracer.
+    public var tracer: (any Tracer)?
 
     /// Accepted range of ``deadline`` (also of `COFFER_KMS_TIMEOUT`).
     public static let deadlineRange: ClosedRange<Duration> = .milliseconds(100) ... .seconds(600)

@@ -3,6 +3,7 @@ public import Logging
 import CPKCS11
 import CofferInput
 public import Foundation
+public import Tracing
 
 /// A key-encryption key that never leaves a PKCS#11 token (an HSM, a smart card, SoftHSM2):
 /// data keys are wrapped and unwrapped with `CKM_AES_GCM` inside the token.
@@ -35,6 +36,8 @@ public final class PKCS11KEKProvider: KeyEncryptionKeyProvider, CustomStringConv
     private let id: KEKIdentifier
     private let logger: Logger
     private let pool = PosixMutex<PKCS11SessionPool?>(nil)
+    /// The tracer of the `pkcs11.wrap`/`pkcs11.unwrap` spans; nil when it is the no-op tracer.
+    private let tracer: (any Tracer)?
 
     /// Environment variable that lets a `pin-value` URI through (tests only).
     public static let allowPINValueVariable = "COFFER_PKCS11_ALLOW_PIN_VALUE"
@@ -44,9 +47,12 @@ public final class PKCS11KEKProvider: KeyEncryptionKeyProvider, CustomStringConv
     /// The provider of `uri`. Nothing is loaded yet.
     /// - Parameter allowPINValue: accept a `pin-value` (tests only; a PIN in a URI ends up in
     ///   shell histories and process lists).
+    ///   - tracer: where each wrap and unwrap span (`pkcs11.wrap`, `pkcs11.unwrap`, client spans
+    ///     with the attribute `pkcs11.token`, the token label) goes; nil: the
+    ///     `InstrumentationSystem` tracer now, no span at all when that is the no-op tracer.
     /// - Throws: ``CofferCrypto/CofferCryptoError/kekUnavailable(_:)`` for a `pin-value` that
     ///   is not allowed or a session limit out of 1–64.
-    public init(uri: PKCS11URI, allowPINValue: Bool = false, sessions: Int = 4, logger: Logger? = nil) throws {
+    public init(uri: PKCS11URI, allowPINValue: Bool = false, sessions: Int = 4, logger: Logger? = nil, tracer: (any Tracer)? = nil) throws {
         if case .value = uri.pin, !allowPINValue {
             throw CofferCryptoError.kekUnavailable(
                 "pkcs11: pin-value is refused (a PIN in a URI leaks into shell histories); put the PIN in a file of mode 0600 and use pin-source=file:PATH")
@@ -56,6 +62,8 @@ public final class PKCS11KEKProvider: KeyEncryptionKeyProvider, CustomStringConv
         self.sessionLimit = sessions
         self.id = try KEKIdentifier(externalKey: uri.keyName, provider: Self.providerName)
         self.logger = logger ?? Logger(label: "coffer.pkcs11", factory: { SwiftLogNoOpLogHandler($0) })
+        let tracer = tracer ?? InstrumentationSystem.tracer
+        self.tracer = tracer is NoOpTracer ? nil : tracer
     }
 
     /// The provider of a `pkcs11:` URI text; `pin-value` only when `environment` sets
@@ -93,6 +101,23 @@ public final class PKCS11KEKProvider: KeyEncryptionKeyProvider, CustomStringConv
     }
 
     public func wrap(_ dataKey: SymmetricKey, workspace: String, dataKeyVersion: UInt32) async throws -> WrappedDataKey {
+        try await traced("pkcs11.wrap") { try await wrapInToken(dataKey, workspace: workspace, dataKeyVersion: dataKeyVersion) }
+    }
+
+    public func unwrap(_ wrapped: WrappedDataKey, workspace: String, dataKeyVersion: UInt32) async throws -> SymmetricKey {
+        try await traced("pkcs11.unwrap") { try await unwrapInToken(wrapped, workspace: workspace, dataKeyVersion: dataKeyVersion) }
+    }
+
+    /// Runs `body` in a client span `name` (attribute `pkcs11.token`), or just runs it without a tracer.
+    private func traced<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+        guard let tracer else { return try await body() }
+        return try await tracer.withSpan(name, ofKind: .client) { span in
+            span.attributes["pkcs11.token"] = uri.token
+            return try await body()
+        }
+    }
+
+    private func wrapInToken(_ dataKey: SymmetricKey, workspace: String, dataKeyVersion: UInt32) async throws -> WrappedDataKey {
         let iv = SecureBytes.random(count: PKCS11WrappedKey.ivLength).withUnsafeBytes { Array($0) }
         let aad = PKCS11WrappedKey.associatedData(binding: workspace, version: dataKeyVersion)
         let token = try token()
@@ -118,7 +143,7 @@ public final class PKCS11KEKProvider: KeyEncryptionKeyProvider, CustomStringConv
         }
     }
 
-    public func unwrap(_ wrapped: WrappedDataKey, workspace: String, dataKeyVersion: UInt32) async throws -> SymmetricKey {
+    private func unwrapInToken(_ wrapped: WrappedDataKey, workspace: String, dataKeyVersion: UInt32) async throws -> SymmetricKey {
         // A wrapped key of another layout or another token key is not ours: the same one error
         // as any other failure to open it.
         guard wrapped.kekID == id, let stored = PKCS11WrappedKey(parsing: wrapped.ciphertext),

@@ -16,6 +16,7 @@ enum CofferVaultBench {
         print("""
         usage: coffer-vault-bench [--rounds N] [--ops N] [--warm-ms MS] [--json] [--dir DIR]
                coffer-vault-bench --audit [--rounds N] [--ops N] [--dir DIR]
+               coffer-vault-bench --observability [--rounds N] [--ops N] [--dir DIR]
 
           --rounds   alternating rounds (default 7)
           --ops      puts/inserts and gets/selects per row per round (default 2000)
@@ -23,12 +24,13 @@ enum CofferVaultBench {
           --json     print one JSON object instead of the table
           --dir      directory for the database files (default: a new one under $TMPDIR)
           --audit    measure the audit log instead: put and warm get with audit off, on, on with synchronous reads
+          --observability  measure metrics instead: warm get with metrics factory nil, no-op, real (docs/OBSERVABILITY.md)
         """)
         exit(2)
     }
 
     static func main() async {
-        var rounds = 7, ops = 2000, warmMs = 300.0, json = false, audit = false
+        var rounds = 7, ops = 2000, warmMs = 300.0, json = false, audit = false, observability = false
         var dir: String?
         var args = CommandLine.arguments.dropFirst()
         while let a = args.popFirst() {
@@ -39,10 +41,15 @@ enum CofferVaultBench {
             case "--dir": guard let v = args.popFirst() else { usage() }; dir = v
             case "--json": json = true
             case "--audit": audit = true
+            case "--observability": observability = true
             default: usage()
             }
         }
         do {
+            if observability {
+                print(try await ObservabilityCostRun(rounds: rounds, ops: ops, directory: dir).run())
+                return
+            }
             if audit {
                 print(try await AuditCostRun(rounds: rounds, ops: ops, directory: dir).run())
                 return
