@@ -199,19 +199,24 @@ import Testing
         #expect(provider.uses == ["unknown": 1])
     }
 
-    @Test func unreachableProviderIs502AndKeepsTheClaimUntilItLapses() async throws {
-        // Nothing listens on the token URL (a provider app that has stopped).
-        let deadURL = try await withStubProvider(StubProvider()) { $0 }
-        let broker = try await BrokerFixture(tokenURL: deadURL)
-        defer { broker.remove() }
-        try await broker.application().test(.live) { client in
-            try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "a", refresh: "r", expiresIn: 5))
-            #expect(try await client.send(.get, "/workspaces/acme/connections/github").status == .badGateway)
+    @Test func providerTimeoutIs502AndKeepsTheClaimUntilItLapses() async throws {
+        // The provider rotates the token but answers after the broker's 3 s deadline.
+        let provider = StubProvider(delay: .seconds(4))
+        provider.register(refreshToken: "ref-slow")
+        try await withStubProvider(provider) { tokenURL in
+            let broker = try await BrokerFixture(tokenURL: tokenURL)
+            defer { broker.remove() }
+            try await broker.application().test(.live) { client in
+                try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "a", refresh: "ref-slow", expiresIn: 5))
+                #expect(try await client.send(.get, "/workspaces/acme/connections/github").status == .badGateway)
+            }
+            // The outcome at the provider is unknown (here it did rotate): the claim stays, so no
+            // instance retries with the old refresh token before the claim lapses.
+            let info = try await broker.vault.workspace("acme").oauthToken("oauth/github").info
+            #expect(RefreshClaim(labels: info.metadata.labels) != nil)
+            try await broker.vault.flushAudit()
         }
-        // The outcome at the provider is unknown: the claim stays (and lapses by itself).
-        let info = try await broker.vault.workspace("acme").oauthToken("oauth/github").info
-        #expect(RefreshClaim(labels: info.metadata.labels) != nil)
-        try await broker.vault.flushAudit()
+        #expect(provider.uses == ["ref-slow": 1])
     }
 
     @Test func aClaimOfADeadInstanceIsTakenOverAfterItLapses() async throws {
