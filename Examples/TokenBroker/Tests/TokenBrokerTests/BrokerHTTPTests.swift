@@ -219,6 +219,24 @@ import Testing
         #expect(provider.uses == ["ref-slow": 1])
     }
 
+    @Test func anExpiringConnectionWithoutRefreshTokenIs409() async throws {
+        let provider = StubProvider()
+        try await withStubProvider(provider) { tokenURL in
+            let broker = try await BrokerFixture(tokenURL: tokenURL)
+            defer { broker.remove() }
+            try await broker.application().test(.live) { client in
+                let put = try await client.send(.put, "/workspaces/acme/connections/github", json: [
+                    "provider": "stub", "access_token": "acc-no-refresh", "expires_in": 5,
+                ])
+                #expect(put.status == .created)
+                let get = try await client.send(.get, "/workspaces/acme/connections/github")
+                #expect(get.status == .conflict)
+                #expect((get.body["error"] as? String)?.contains("reconnect") == true)
+            }
+        }
+        #expect(provider.requests == 0)
+    }
+
     @Test func aClaimOfADeadInstanceIsTakenOverAfterItLapses() async throws {
         let provider = StubProvider(delay: .zero)
         provider.register(refreshToken: "ref-orphan")
