@@ -101,3 +101,18 @@ extension TestClientProtocol {
         return String(buffer: response.body)
     }
 }
+
+/// Runs `body` with the stub provider and one broker instance (a new SQLite vault) live on
+/// loopback, and the client of the broker; removes the instance's files afterwards.
+func withBroker(
+    _ provider: StubProvider, refreshSkew: Duration = .seconds(60),
+    _ body: @Sendable (BrokerFixture, any TestClientProtocol) async throws -> Void
+) async throws {
+    try await withStubProvider(provider) { tokenURL in
+        let broker = try await BrokerFixture(tokenURL: tokenURL, refreshSkew: refreshSkew)
+        defer { broker.remove() }
+        try await broker.application().test(.live) { client in
+            try await body(broker, client)
+        }
+    }
+}

@@ -15,27 +15,23 @@ import Testing
 
     @Test func putThenGetReturnsTheStoredAccessToken() async throws {
         let provider = StubProvider()
-        try await withStubProvider(provider) { tokenURL in
-            let broker = try await BrokerFixture(tokenURL: tokenURL)
-            defer { broker.remove() }
-            try await broker.application().test(.live) { client in
-                let put = try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "acc-one", refresh: "ref-one"))
-                #expect(put.status == .created)
-                #expect(put.body["version"] as? Int == 1)
-                #expect(put.body["access_token"] == nil && put.body["refresh_token"] == nil)
-                let get = try await client.send(.get, "/workspaces/acme/connections/github")
-                #expect(get.status == .ok)
-                #expect(get.body["access_token"] as? String == "acc-one")
-                #expect(get.body["refresh_token"] == nil)
-                #expect(get.body["refreshed"] as? Bool == false)
-                #expect(get.body["scopes"] as? [String] == ["repo"])
-                let again = try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "acc-two", refresh: "ref-two"))
-                #expect(again.status == .ok)
-                #expect(again.body["version"] as? Int == 2)
-                #expect(try await client.send(.get, "/workspaces/acme/connections/github").body["access_token"] as? String == "acc-two")
-                #expect(try await client.send(.get, "/workspaces/acme/connections/gitlab").status == .notFound)
-                #expect(try await client.send(.get, "/workspaces/nobody/connections/github").status == .notFound)
-            }
+        try await withBroker(provider) { broker, client in
+            let put = try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "acc-one", refresh: "ref-one"))
+            #expect(put.status == .created)
+            #expect(put.body["version"] as? Int == 1)
+            #expect(put.body["access_token"] == nil && put.body["refresh_token"] == nil)
+            let get = try await client.send(.get, "/workspaces/acme/connections/github")
+            #expect(get.status == .ok)
+            #expect(get.body["access_token"] as? String == "acc-one")
+            #expect(get.body["refresh_token"] == nil)
+            #expect(get.body["refreshed"] as? Bool == false)
+            #expect(get.body["scopes"] as? [String] == ["repo"])
+            let again = try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "acc-two", refresh: "ref-two"))
+            #expect(again.status == .ok)
+            #expect(again.body["version"] as? Int == 2)
+            #expect(try await client.send(.get, "/workspaces/acme/connections/github").body["access_token"] as? String == "acc-two")
+            #expect(try await client.send(.get, "/workspaces/acme/connections/gitlab").status == .notFound)
+            #expect(try await client.send(.get, "/workspaces/nobody/connections/github").status == .notFound)
             #expect(provider.requests == 0)
         }
     }
@@ -43,22 +39,18 @@ import Testing
     @Test func getRefreshesATokenExpiringWithinTheSkewOnce() async throws {
         let provider = StubProvider()
         provider.register(refreshToken: "ref-expiring")
-        try await withStubProvider(provider) { tokenURL in
-            let broker = try await BrokerFixture(tokenURL: tokenURL, refreshSkew: .seconds(60))
-            defer { broker.remove() }
-            try await broker.application().test(.live) { client in
-                // 30 s left: inside the 60 s skew window.
-                try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "acc-old", refresh: "ref-expiring", expiresIn: 30))
-                let first = try await client.send(.get, "/workspaces/acme/connections/github")
-                #expect(first.status == .ok)
-                let fresh = try #require(first.body["access_token"] as? String)
-                #expect(fresh.hasPrefix("sat-"))
-                #expect(first.body["refreshed"] as? Bool == true)
-                #expect(first.body["scopes"] as? [String] == ["repo", "read:user"])
-                let second = try await client.send(.get, "/workspaces/acme/connections/github")
-                #expect(second.body["access_token"] as? String == fresh)
-                #expect(second.body["refreshed"] as? Bool == false)
-            }
+        try await withBroker(provider, refreshSkew: .seconds(60)) { broker, client in
+            // 30 s left: inside the 60 s skew window.
+            try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "acc-old", refresh: "ref-expiring", expiresIn: 30))
+            let first = try await client.send(.get, "/workspaces/acme/connections/github")
+            #expect(first.status == .ok)
+            let fresh = try #require(first.body["access_token"] as? String)
+            #expect(fresh.hasPrefix("sat-"))
+            #expect(first.body["refreshed"] as? Bool == true)
+            #expect(first.body["scopes"] as? [String] == ["repo", "read:user"])
+            let second = try await client.send(.get, "/workspaces/acme/connections/github")
+            #expect(second.body["access_token"] as? String == fresh)
+            #expect(second.body["refreshed"] as? Bool == false)
             // The rotated refresh token was stored: the vault holds the provider's new one.
             let stored = try await broker.vault.workspace("acme").oauthToken("oauth/github").token
             #expect(stored.refreshToken?.hasPrefix("srt-") == true)
@@ -70,46 +62,38 @@ import Testing
 
     @Test func expiringListsAcrossWorkspacesAndPerWorkspace() async throws {
         let provider = StubProvider()
-        try await withStubProvider(provider) { tokenURL in
-            let broker = try await BrokerFixture(tokenURL: tokenURL, refreshSkew: .zero)
-            defer { broker.remove() }
-            try await broker.application().test(.live) { client in
-                try await client.send(.put, "/workspaces/acme/connections/soon", json: Self.connection(access: "a1", refresh: "r1", expiresIn: 2 * 86_400))
-                try await client.send(.put, "/workspaces/acme/connections/later", json: Self.connection(access: "a2", refresh: "r2", expiresIn: 30 * 86_400))
-                try await client.send(.put, "/workspaces/globex/connections/hourly", json: Self.connection(access: "a3", refresh: "r3", expiresIn: 3_600))
-                let all = try await client.send(.get, "/expiring?within=7d")
-                #expect(all.status == .ok)
-                let entries = try #require(all.body["connections"] as? [[String: Any]])
-                // Soonest first; the 30-day one is outside the window.
-                #expect(entries.map { "\($0["workspace"]!)/\($0["connection"]!)" } == ["globex/hourly", "acme/soon"])
-                #expect(entries.allSatisfy { $0["access_token"] == nil && $0["refresh_token"] == nil })
-                let acme = try await client.send(.get, "/workspaces/acme/connections?expiring_within=3d")
-                #expect((acme.body["connections"] as? [[String: Any]])?.map { $0["connection"] as? String } == ["soon"])
-                let everything = try await client.send(.get, "/workspaces/acme/connections")
-                #expect((everything.body["connections"] as? [[String: Any]])?.count == 2)
-                #expect(try await client.send(.get, "/workspaces/nobody/connections").status == .notFound)
-            }
+        try await withBroker(provider, refreshSkew: .zero) { broker, client in
+            try await client.send(.put, "/workspaces/acme/connections/soon", json: Self.connection(access: "a1", refresh: "r1", expiresIn: 2 * 86_400))
+            try await client.send(.put, "/workspaces/acme/connections/later", json: Self.connection(access: "a2", refresh: "r2", expiresIn: 30 * 86_400))
+            try await client.send(.put, "/workspaces/globex/connections/hourly", json: Self.connection(access: "a3", refresh: "r3", expiresIn: 3_600))
+            let all = try await client.send(.get, "/expiring?within=7d")
+            #expect(all.status == .ok)
+            let entries = try #require(all.body["connections"] as? [[String: Any]])
+            // Soonest first; the 30-day one is outside the window.
+            #expect(entries.map { "\($0["workspace"]!)/\($0["connection"]!)" } == ["globex/hourly", "acme/soon"])
+            #expect(entries.allSatisfy { $0["access_token"] == nil && $0["refresh_token"] == nil })
+            let acme = try await client.send(.get, "/workspaces/acme/connections?expiring_within=3d")
+            #expect((acme.body["connections"] as? [[String: Any]])?.map { $0["connection"] as? String } == ["soon"])
+            let everything = try await client.send(.get, "/workspaces/acme/connections")
+            #expect((everything.body["connections"] as? [[String: Any]])?.count == 2)
+            #expect(try await client.send(.get, "/workspaces/nobody/connections").status == .notFound)
         }
     }
 
     @Test func metricsEndpointShowsTheBrokersAndCoffersMetrics() async throws {
         let provider = StubProvider()
         provider.register(refreshToken: "ref-metrics")
-        try await withStubProvider(provider) { tokenURL in
-            let broker = try await BrokerFixture(tokenURL: tokenURL)
-            defer { broker.remove() }
-            try await broker.application().test(.live) { client in
-                try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "acc-m", refresh: "ref-metrics", expiresIn: 10))
-                #expect(try await client.send(.get, "/workspaces/acme/connections/github").status == .ok)
-                let metrics = try await client.text("/metrics")
-                #expect(metrics.contains("token_broker_refreshes_total{outcome=\"refreshed\"}"))
-                // Coffer's own metrics, from the same bootstrapped factory.
-                #expect(metrics.contains("coffer_secret_operations_total{"))
-                #expect(metrics.contains("coffer_datakey_unwraps_total"))
-                // Request metrics by route pattern: no workspace id or connection name in them.
-                #expect(metrics.contains("hb_requests"))
-                #expect(!metrics.contains("acme") && !metrics.contains("github"))
-            }
+        try await withBroker(provider) { broker, client in
+            try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "acc-m", refresh: "ref-metrics", expiresIn: 10))
+            #expect(try await client.send(.get, "/workspaces/acme/connections/github").status == .ok)
+            let metrics = try await client.text("/metrics")
+            #expect(metrics.contains("token_broker_refreshes_total{outcome=\"refreshed\"}"))
+            // Coffer's own metrics, from the same bootstrapped factory.
+            #expect(metrics.contains("coffer_secret_operations_total{"))
+            #expect(metrics.contains("coffer_datakey_unwraps_total"))
+            // Request metrics by route pattern: no workspace id or connection name in them.
+            #expect(metrics.contains("hb_requests"))
+            #expect(!metrics.contains("acme") && !metrics.contains("github"))
         }
     }
 
@@ -141,15 +125,11 @@ import Testing
 
     @Test func badInputIs400AndStoresNothing() async throws {
         let provider = StubProvider()
-        try await withStubProvider(provider) { tokenURL in
-            let broker = try await BrokerFixture(tokenURL: tokenURL)
-            defer { broker.remove() }
-            try await broker.application().test(.live) { client in
-                for request in Self.badRequests {
-                    let answer = try await client.send(request.method, request.uri, raw: request.body)
-                    #expect(answer.status == .badRequest, "\(request.method) \(request.uri.prefix(80))")
-                    #expect(answer.body["error"] is String)
-                }
+        try await withBroker(provider) { broker, client in
+            for request in Self.badRequests {
+                let answer = try await client.send(request.method, request.uri, raw: request.body)
+                #expect(answer.status == .badRequest, "\(request.method) \(request.uri.prefix(80))")
+                #expect(answer.body["error"] is String)
             }
             // Nothing was created by the refused PUTs.
             #expect(try await broker.vault.listWorkspaces().isEmpty)
@@ -183,18 +163,14 @@ import Testing
 
     @Test func providerFailureIs502AndReleasesTheClaim() async throws {
         let provider = StubProvider()
-        try await withStubProvider(provider) { tokenURL in
-            let broker = try await BrokerFixture(tokenURL: tokenURL)
-            defer { broker.remove() }
-            try await broker.application().test(.live) { client in
-                // The provider never issued this refresh token: it answers invalid_grant.
-                try await client.send(.put, "/workspaces/acme/connections/revoked", json: Self.connection(access: "a", refresh: "unknown", expiresIn: 5))
-                #expect(try await client.send(.get, "/workspaces/acme/connections/revoked").status == .badGateway)
-                let info = try await broker.vault.workspace("acme").oauthToken("oauth/revoked").info
-                #expect(RefreshClaim(labels: info.metadata.labels) == nil)
-                #expect(info.version == 3) // put, claim, release
-                try await broker.vault.flushAudit()
-            }
+        try await withBroker(provider) { broker, client in
+            // The provider never issued this refresh token: it answers invalid_grant.
+            try await client.send(.put, "/workspaces/acme/connections/revoked", json: Self.connection(access: "a", refresh: "unknown", expiresIn: 5))
+            #expect(try await client.send(.get, "/workspaces/acme/connections/revoked").status == .badGateway)
+            let info = try await broker.vault.workspace("acme").oauthToken("oauth/revoked").info
+            #expect(RefreshClaim(labels: info.metadata.labels) == nil)
+            #expect(info.version == 3) // put, claim, release
+            try await broker.vault.flushAudit()
         }
         #expect(provider.uses == ["unknown": 1])
     }
@@ -203,13 +179,9 @@ import Testing
         // The provider rotates the token but answers after the broker's 3 s deadline.
         let provider = StubProvider(delay: .seconds(4))
         provider.register(refreshToken: "ref-slow")
-        try await withStubProvider(provider) { tokenURL in
-            let broker = try await BrokerFixture(tokenURL: tokenURL)
-            defer { broker.remove() }
-            try await broker.application().test(.live) { client in
-                try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "a", refresh: "ref-slow", expiresIn: 5))
-                #expect(try await client.send(.get, "/workspaces/acme/connections/github").status == .badGateway)
-            }
+        try await withBroker(provider) { broker, client in
+            try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "a", refresh: "ref-slow", expiresIn: 5))
+            #expect(try await client.send(.get, "/workspaces/acme/connections/github").status == .badGateway)
             // The outcome at the provider is unknown (here it did rotate): the claim stays, so no
             // instance retries with the old refresh token before the claim lapses.
             let info = try await broker.vault.workspace("acme").oauthToken("oauth/github").info
@@ -221,18 +193,14 @@ import Testing
 
     @Test func anExpiringConnectionWithoutRefreshTokenIs409() async throws {
         let provider = StubProvider()
-        try await withStubProvider(provider) { tokenURL in
-            let broker = try await BrokerFixture(tokenURL: tokenURL)
-            defer { broker.remove() }
-            try await broker.application().test(.live) { client in
-                let put = try await client.send(.put, "/workspaces/acme/connections/github", json: [
-                    "provider": "stub", "access_token": "acc-no-refresh", "expires_in": 5,
-                ])
-                #expect(put.status == .created)
-                let get = try await client.send(.get, "/workspaces/acme/connections/github")
-                #expect(get.status == .conflict)
-                #expect((get.body["error"] as? String)?.contains("reconnect") == true)
-            }
+        try await withBroker(provider) { broker, client in
+            let put = try await client.send(.put, "/workspaces/acme/connections/github", json: [
+                "provider": "stub", "access_token": "acc-no-refresh", "expires_in": 5,
+            ])
+            #expect(put.status == .created)
+            let get = try await client.send(.get, "/workspaces/acme/connections/github")
+            #expect(get.status == .conflict)
+            #expect((get.body["error"] as? String)?.contains("reconnect") == true)
         }
         #expect(provider.requests == 0)
     }
@@ -264,13 +232,9 @@ import Testing
 
     @Test func kekServiceDownIs503() async throws {
         let provider = StubProvider()
-        try await withStubProvider(provider) { tokenURL in
-            let broker = try await BrokerFixture(tokenURL: tokenURL)
-            defer { broker.remove() }
-            try await broker.application().test(.live) { client in
-                let put = try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "a", refresh: "r"))
-                #expect(put.status == .created)
-            }
+        try await withBroker(provider) { broker, client in
+            let put = try await client.send(.put, "/workspaces/acme/connections/github", json: Self.connection(access: "a", refresh: "r"))
+            #expect(put.status == .created)
             // A second instance on the same store whose KEK service is down (cold key cache).
             let down = Vault(store: broker.opened.store, kek: UnreachableKEK(base: try BrokerFixture.kek(in: broker.directory)), logger: BrokerFixture.quiet)
             let app = try BrokerApplication.make(vault: down, configuration: broker.configuration, registry: BrokerFixture.registry, port: 0, logger: BrokerFixture.quiet)
