@@ -57,6 +57,14 @@ extension VaultCore {
         }
     }
 
+    /// Runs `body`, inside the span `coffer.<action>` when there is a tracer. The span name is
+    /// built only then: the warm path does no string work for tracing.
+    @inline(__always)
+    private func run<T>(_ action: AuditAction, workspace: String?, _ body: () async throws -> T) async throws -> T {
+        if tracer == nil { return try await body() }
+        return try await traced("coffer.\(action.rawValue)", workspace: workspace, body)
+    }
+
     /// Runs `body` and records it: success (with the version and detail `describe` gives) or
     /// the failure's outcome. Failures are always committed before the error is rethrown;
     /// successes are committed before returning unless `read` and reads are buffered.
@@ -67,7 +75,7 @@ extension VaultCore {
     ) async throws -> T {
         guard let audit else {
             do {
-                return try await traced("coffer.\(action.rawValue)", workspace: workspace, body)
+                return try await run(action, workspace: workspace, body)
             } catch {
                 metrics.countFailure(error)
                 throw error
@@ -75,7 +83,7 @@ extension VaultCore {
         }
         let result: T
         do {
-            result = try await traced("coffer.\(action.rawValue)", workspace: workspace, body)
+            result = try await run(action, workspace: workspace, body)
         } catch {
             metrics.countFailure(error)
             let (outcome, detail) = Self.auditOutcome(of: error)

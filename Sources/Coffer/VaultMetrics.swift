@@ -115,30 +115,21 @@ final class VaultMetrics: Sendable {
         }
     }
 
-    /// Runs `body`, counting it under `operation` (success or failure) and timing it when a
-    /// real factory is configured.
-    func measure<T>(_ operation: Operation, _ body: () async throws -> T) async throws -> T {
-        guard timed else {
-            do {
-                let result = try await body()
-                operation.success.increment()
-                return result
-            } catch {
-                operation.failure.increment()
-                throw error
-            }
-        }
-        let start = ContinuousClock.now
-        do {
-            let result = try await body()
-            operation.duration.record(since: start)
-            operation.success.increment()
-            return result
-        } catch {
-            operation.duration.record(since: start)
-            operation.failure.increment()
-            throw error
-        }
+    /// The start of a counted operation: ``VaultMetrics/Operation/finish(_:succeeded:)`` ends it.
+    /// No clock is read with the no-op factory.
+    @inline(__always)
+    func start() -> ContinuousClock.Instant? {
+        timed ? ContinuousClock.now : nil
+    }
+}
+
+extension VaultMetrics.Operation {
+    /// Counts the operation begun at `start` (``VaultMetrics/start()``) as a success or a
+    /// failure, and times it when `start` is set.
+    @inline(__always)
+    func finish(_ start: ContinuousClock.Instant?, succeeded: Bool) {
+        if let start { duration.record(since: start) }
+        (succeeded ? success : failure).increment()
     }
 }
 

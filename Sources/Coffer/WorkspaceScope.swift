@@ -56,10 +56,16 @@ public struct WorkspaceScope: Sendable {
         // With a store that writes the record in the put's own transaction, only a failure is
         // recorded here; otherwise the record follows in a (group-committed) transaction.
         let inline = core.inlineAudit
-        return try await core.metrics.measure(core.metrics.operation(.put, workspace: id)) {
-            try await core.audited(.put, actor: actor, workspace: id, name: name, recordSuccess: inline == nil) {
+        let start = core.metrics.start()
+        do {
+            let info = try await core.audited(.put, actor: actor, workspace: id, name: name, recordSuccess: inline == nil) {
                 try await putUnaudited(name, value: value, metadata: metadata, expectedVersion: expectedVersion, inline: inline)
             } describe: { info in (info.version, Self.putDetail(info)) }
+            core.metrics.operation(.put, workspace: id).finish(start, succeeded: true)
+            return info
+        } catch {
+            core.metrics.operation(.put, workspace: id).finish(start, succeeded: false)
+            throw error
         }
     }
 
@@ -133,10 +139,16 @@ public struct WorkspaceScope: Sendable {
     ///   ``VaultError/workspaceNotFound(_:)``, ``VaultError/authenticationFailed`` (wrong KEK,
     ///   or a tampered, moved or swapped row), ``VaultError/keyUnavailable(_:)``.
     public func get(_ name: String, version: UInt32? = nil) async throws -> Secret {
-        try await core.metrics.measure(core.metrics.operation(.get, workspace: id)) {
-            try await core.audited(.get, actor: actor, workspace: id, name: name, version: version, read: true) {
+        let start = core.metrics.start()
+        do {
+            let secret = try await core.audited(.get, actor: actor, workspace: id, name: name, version: version, read: true) {
                 try await getUnaudited(name, version: version)
             } describe: { secret in (secret.info.version, nil) }
+            core.metrics.operation(.get, workspace: id).finish(start, succeeded: true)
+            return secret
+        } catch {
+            core.metrics.operation(.get, workspace: id).finish(start, succeeded: false)
+            throw error
         }
     }
 
