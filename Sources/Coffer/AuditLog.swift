@@ -224,10 +224,10 @@ final class AuditLog: Sendable {
         var failure: (any Error)?
         if !batch.isEmpty {
             metrics.auditQueueDepth.set(0)
-            let start = ContinuousClock.now
+            let start = metrics.start()
             do {
                 try await append(batch)
-                metrics.auditFlushDuration.record(since: start)
+                if let start { metrics.auditFlushDuration.record(since: start) }
                 metrics.auditCommitted.increment(by: batch.count)
             } catch {
                 failure = error

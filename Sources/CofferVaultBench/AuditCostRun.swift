@@ -15,13 +15,10 @@ struct AuditCostRun: Sendable {
     var directory: String?
 
     func run() async throws -> String {
-        let dir = try directory ?? {
-            let path = FileManager.default.temporaryDirectory.path + "/coffer-audit-bench-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            return path
-        }()
-        let ownsDir = directory == nil
-        defer { if ownsDir { try? FileManager.default.removeItem(atPath: dir) } }
+        try await BenchDirectory.with(directory, prefix: "coffer-audit-bench") { try await run(in: $0) }
+    }
+
+    private func run(in dir: String) async throws -> String {
         let logger = Logger(label: "coffer.audit-bench") { _ in SwiftLogNoOpLogHandler() }
         let kek = try LocalKEK(SymmetricKey.generate())
 

@@ -18,13 +18,10 @@ struct ObservabilityCostRun: Sendable {
     var directory: String?
 
     func run() async throws -> String {
-        let dir = try directory ?? {
-            let path = FileManager.default.temporaryDirectory.path + "/coffer-observability-bench-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            return path
-        }()
-        let ownsDir = directory == nil
-        defer { if ownsDir { try? FileManager.default.removeItem(atPath: dir) } }
+        try await BenchDirectory.with(directory, prefix: "coffer-observability-bench") { try await run(in: $0) }
+    }
+
+    private func run(in dir: String) async throws -> String {
         let logger = Logger(label: "coffer.observability-bench") { _ in SwiftLogNoOpLogHandler() }
         let kek = try LocalKEK(SymmetricKey.generate())
 
