@@ -40,10 +40,14 @@ public struct VaultService: Service {
 
     /// Runs the configured jobs until graceful shutdown (or cancellation), then flushes the
     /// audit log.
-    /// - Throws: the store's error when the final audit flush fails (the records are then lost,
-    ///   and logged as such by the vault).
+    /// - Throws: ``Coffer/VaultError/invalidValue(_:)`` before anything runs when a job's
+    ///   interval is not positive; the store's error when the final audit flush fails (the
+    ///   records are then lost, and logged as such by the vault).
     public func run() async throws {
         let jobs = scheduledJobs()
+        if let job = jobs.first(where: { $0.interval <= .zero }) {
+            throw VaultError.invalidValue("the interval of the vault service's \(job.name) job must be positive")
+        }
         logger.info("vault service started", metadata: ["jobs": "\(jobs.map(\.name).joined(separator: ","))"])
         await withTaskGroup(of: Void.self) { group in
             for job in jobs {

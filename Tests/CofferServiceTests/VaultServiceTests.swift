@@ -83,6 +83,16 @@ struct VaultServiceTests {
         }
     }
 
+    @Test("a job with a non-positive interval is refused before anything runs")
+    func nonPositiveIntervalIsRefused() async throws {
+        let fixture = try ServiceFixture()
+        var jobs = VaultService.Configuration()
+        jobs.dataKeyCacheSweepInterval = .zero
+        await #expect(throws: VaultError.invalidValue("the interval of the vault service's cache-sweep job must be positive")) {
+            try await VaultService(vault: try fixture.vault(), configuration: jobs, logger: ServiceFixture.logger).run()
+        }
+    }
+
     @Test("with no job, the service stops on graceful shutdown and commits every buffered audit record", .timeLimit(.minutes(1)))
     func noJobsShutdownFlushes() async throws {
         let fixture = try ServiceFixture()
