@@ -185,21 +185,26 @@ enum PostgresSchema {
             """),
         // One round trip per read: the function binds the workspace for the statement's own
         // transaction and reads under row-level security as its caller (SECURITY INVOKER), so
-        // a get is one statement instead of BEGIN, set_config, SELECT, COMMIT.
+        // a get is one statement instead of BEGIN, set_config, SELECT, COMMIT. PL/pgSQL, not
+        // SQL: a non-inlined SQL function plans its statements again on every call, PL/pgSQL
+        // keeps the plans for the session (the connection).
         Migration(version: 3, description: "workspace-bound functions: read_secret_version, begin_put, finish_put", sql: """
             CREATE FUNCTION {S}.read_secret_version(p_workspace text, p_name text, p_version bigint)
                 RETURNS TABLE (r_version bigint, r_dek_version bigint, r_kind text, r_content_type text, r_labels text,
                                r_expires_at bigint, r_created_at bigint, r_deleted_at bigint, r_ciphertext bytea)
-                LANGUAGE sql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+                LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
                 AS $read$
-                SELECT set_config('coffer.workspace', p_workspace, true);
-                SELECT v.version, v.dek_version, v.kind, v.content_type, v.labels::text, v.expires_at, v.created_at,
-                       v.deleted_at, v.ciphertext
-                FROM {S}.secret_versions AS v
-                WHERE v.workspace_id = p_workspace AND v.name = p_name AND (p_version IS NULL OR v.version = p_version)
-                  AND EXISTS (SELECT 1 FROM {S}.workspaces AS lw
-                              WHERE lw.id = p_workspace AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
-                ORDER BY v.version DESC LIMIT 1
+                BEGIN
+                    PERFORM set_config('coffer.workspace', p_workspace, true);
+                    RETURN QUERY
+                    SELECT v.version, v.dek_version, v.kind, v.content_type, v.labels::text, v.expires_at, v.created_at,
+                           v.deleted_at, v.ciphertext
+                    FROM {S}.secret_versions AS v
+                    WHERE v.workspace_id = p_workspace AND v.name = p_name AND (p_version IS NULL OR v.version = p_version)
+                      AND EXISTS (SELECT 1 FROM {S}.workspaces AS lw
+                                  WHERE lw.id = p_workspace AND lw.deleted_at IS NULL AND lw.shredded_at IS NULL)
+                    ORDER BY v.version DESC LIMIT 1;
+                END
                 $read$;
             REVOKE ALL ON FUNCTION {S}.read_secret_version(text, text, bigint) FROM PUBLIC;
             CREATE FUNCTION {S}.begin_put(p_workspace text, p_name text, p_expected bigint, p_dek bigint, p_limit bigint)
