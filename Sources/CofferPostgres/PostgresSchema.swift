@@ -34,10 +34,12 @@ import PostgresNIO
 /// (and nothing else: RLS is forced on its owner too), so the application role can shred without
 /// being allowed to delete data keys or secret rows itself.
 ///
-/// Migration 3 adds `read_secret_version(workspace, name, version)`: a `SECURITY INVOKER` SQL
-/// function that binds the workspace (`set_config(…, true)`, local to the caller's statement)
-/// and reads the version under row-level security as the calling role, so a vault get is one
-/// statement and one round trip.
+/// Migration 3 adds `SECURITY INVOKER` functions that bind the workspace themselves
+/// (`set_config(…, true)`, transaction-local) and then work under row-level security as the
+/// calling role: `read_secret_version(workspace, name, version)` (a get is one statement and one
+/// round trip), and `begin_put`/`finish_put` (a put is `BEGIN`, `begin_put` — lock, check,
+/// count the encryption, reserve the version — the seal in Swift, `finish_put` — prune, insert,
+/// advance — and `COMMIT`: four round trips instead of eight).
 ///
 /// Row-level security is ENABLED and FORCED on the four tenant tables (so it binds the owner
 /// too); the audit tables have none (they are store-wide) and are guarded by grants alone. The policies:
@@ -186,7 +188,7 @@ enum PostgresSchema {
         // a get is one statement instead of BEGIN, set_config, SELECT, COMMIT. PL/pgSQL, not
         // SQL: a non-inlined SQL function plans its statements again on every call, PL/pgSQL
         // keeps the plans for the session (the connection).
-        Migration(version: 3, description: "one-statement workspace-bound reads: read_secret_version", sql: """
+        Migration(version: 3, description: "workspace-bound functions: read_secret_version, begin_put, finish_put", sql: """
             CREATE FUNCTION {S}.read_secret_version(p_workspace text, p_name text, p_version bigint)
                 RETURNS TABLE (r_version bigint, r_dek_version bigint, r_kind text, r_content_type text, r_labels text,
                                r_expires_at bigint, r_created_at bigint, r_deleted_at bigint, r_ciphertext bytea)
@@ -204,7 +206,88 @@ enum PostgresSchema {
                     ORDER BY v.version DESC LIMIT 1;
                 END
                 $read$;
-            REVOKE ALL ON FUNCTION {S}.read_secret_version(text, text, bigint) FROM PUBLIC
+            REVOKE ALL ON FUNCTION {S}.read_secret_version(text, text, bigint) FROM PUBLIC;
+            CREATE FUNCTION {S}.begin_put(p_workspace text, p_name text, p_expected bigint, p_dek bigint, p_limit bigint)
+                RETURNS TABLE (r_status text, r_version bigint, r_current bigint)
+                LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+                AS $put$
+                DECLARE
+                    w_min bigint;
+                    w_deleted bigint;
+                    w_shredded bigint;
+                    s_last bigint;
+                    v_current bigint;
+                BEGIN
+                    PERFORM set_config('coffer.workspace', p_workspace, true);
+                    SELECT min_dek_version, deleted_at, shredded_at INTO w_min, w_deleted, w_shredded
+                        FROM {S}.workspaces WHERE id = p_workspace FOR SHARE;
+                    IF NOT FOUND THEN
+                        RETURN QUERY SELECT 'workspace_not_found'::text, NULL::bigint, NULL::bigint;
+                        RETURN;
+                    END IF;
+                    IF w_shredded IS NOT NULL THEN
+                        RETURN QUERY SELECT 'workspace_shredded'::text, NULL::bigint, NULL::bigint;
+                        RETURN;
+                    END IF;
+                    IF w_deleted IS NOT NULL THEN
+                        RETURN QUERY SELECT 'workspace_deleted'::text, NULL::bigint, NULL::bigint;
+                        RETURN;
+                    END IF;
+                    INSERT INTO {S}.secrets (workspace_id, name, last_version) VALUES (p_workspace, p_name, 0)
+                        ON CONFLICT (workspace_id, name) DO NOTHING;
+                    SELECT last_version INTO s_last FROM {S}.secrets
+                        WHERE workspace_id = p_workspace AND name = p_name FOR UPDATE;
+                    IF NOT FOUND THEN
+                        RETURN QUERY SELECT 'secret_vanished'::text, NULL::bigint, NULL::bigint;
+                        RETURN;
+                    END IF;
+                    SELECT COALESCE(MAX(version), 0) INTO v_current FROM {S}.secret_versions
+                        WHERE workspace_id = p_workspace AND name = p_name;
+                    IF p_expected IS NOT NULL AND p_expected <> v_current THEN
+                        RETURN QUERY SELECT 'conflict'::text, s_last, v_current;
+                        RETURN;
+                    END IF;
+                    IF s_last >= 4294967295 THEN
+                        RETURN QUERY SELECT 'versions_exhausted'::text, s_last, v_current;
+                        RETURN;
+                    END IF;
+                    UPDATE {S}.data_keys SET encryption_count = encryption_count + 1
+                        WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min
+                          AND (p_limit IS NULL OR encryption_count + 1 <= p_limit);
+                    IF NOT FOUND THEN
+                        IF EXISTS (SELECT 1 FROM {S}.data_keys
+                                   WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min) THEN
+                            RETURN QUERY SELECT 'dek_exhausted'::text, NULL::bigint, NULL::bigint;
+                        ELSE
+                            RETURN QUERY SELECT 'dek_not_found'::text, NULL::bigint, NULL::bigint;
+                        END IF;
+                        RETURN;
+                    END IF;
+                    RETURN QUERY SELECT 'ok'::text, s_last + 1, v_current;
+                END
+                $put$;
+            REVOKE ALL ON FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint) FROM PUBLIC;
+            CREATE FUNCTION {S}.finish_put(p_workspace text, p_name text, p_version bigint, p_dek bigint, p_ciphertext bytea,
+                                           p_kind text, p_content_type text, p_labels jsonb, p_expires_at bigint,
+                                           p_created_at bigint, p_max_versions bigint)
+                RETURNS void
+                LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+                AS $fin$
+                BEGIN
+                    PERFORM set_config('coffer.workspace', p_workspace, true);
+                    IF p_version > p_max_versions THEN
+                        DELETE FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name AND version <= (
+                            SELECT version FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name
+                            ORDER BY version DESC LIMIT 1 OFFSET p_max_versions - 1);
+                    END IF;
+                    INSERT INTO {S}.secret_versions
+                        (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+                        VALUES (p_workspace, p_name, p_version, p_dek, p_ciphertext, p_kind, p_content_type, p_labels,
+                                p_expires_at, p_created_at);
+                    UPDATE {S}.secrets SET last_version = p_version WHERE workspace_id = p_workspace AND name = p_name;
+                END
+                $fin$;
+            REVOKE ALL ON FUNCTION {S}.finish_put(text, text, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) FROM PUBLIC
             """),
     ]
 
@@ -226,6 +309,8 @@ enum PostgresSchema {
         GRANT SELECT, INSERT, DELETE, UPDATE (deleted_at) ON {S}.secret_versions TO {R};
         GRANT EXECUTE ON FUNCTION {S}.shred_bound_workspace(bigint, text) TO {R};
         GRANT EXECUTE ON FUNCTION {S}.read_secret_version(text, text, bigint) TO {R};
+        GRANT EXECUTE ON FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint) TO {R};
+        GRANT EXECUTE ON FUNCTION {S}.finish_put(text, text, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) TO {R};
         GRANT SELECT, INSERT ON {S}.audit_keys TO {R};
         GRANT SELECT, INSERT ON {S}.audit_log TO {R};
         GRANT SELECT, UPDATE ON {S}.audit_head TO {R};

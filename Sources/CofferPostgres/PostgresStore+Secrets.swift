@@ -158,69 +158,49 @@ extension PostgresStore {
         let dek = Int64(request.dataKeyVersion)
         let limit = request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }
         let t = tables
-        // One round trip: lock the workspace row (shared; a shred or a workspace delete
-        // waits for it), then create the secret's row if needed. The INSERT reads the locked
-        // row, so it runs after the lock and inserts nothing when the workspace does not
-        // exist or is deleted or shredded.
-        let workspaceRows = try await connection.query("""
-            WITH w AS (SELECT min_dek_version, deleted_at, shredded_at FROM \(unescaped: t.workspaces) WHERE id = \(ws) FOR SHARE),
-                 s AS (INSERT INTO \(unescaped: t.secrets) (workspace_id, name, last_version)
-                       SELECT \(ws), \(name), 0 FROM w WHERE w.deleted_at IS NULL AND w.shredded_at IS NULL
-                       ON CONFLICT (workspace_id, name) DO NOTHING)
-            SELECT min_dek_version, deleted_at, shredded_at FROM w
+        // One round trip (begin_put, schema migration 3): bind the workspace, lock its row
+        // (shared; a shred or a workspace delete waits for it) and check it is live, create
+        // and lock the secret's row, read the current version in a statement of its own (at
+        // READ COMMITTED a statement that waited for the lock keeps its old snapshot for
+        // everything else, so two check-and-set writers could otherwise both win), check
+        // check-and-set, count the encryption (a put refused at the limit never calls seal)
+        // and reserve the version. All of it rolls back if anything below fails.
+        let prepared = try await connection.query("""
+            SELECT r_status, r_version, r_current FROM \(unescaped: t.beginPutFunction)(
+                \(ws), \(name), \(request.expectedCurrentVersion.map(Int64.init)), \(dek), \(limit))
             """, logger: logger).collect()
-        guard let workspaceRow = workspaceRows.first else { throw VaultError.workspaceNotFound(ws) }
-        let (minimum, deletedAt, shreddedAt) = try workspaceRow.decode((Int64, Int64?, Int64?).self)
-        try Self.requireLive(ws, deletedAt: deletedAt, shreddedAt: shreddedAt)
-
-        // Lock the secret row first, then read the current version in a separate statement:
-        // at READ COMMITTED a statement that waited for the lock re-reads the locked row but
-        // keeps its old snapshot for everything else, so a MAX(version) computed in the same
-        // statement would miss the version the lock holder just committed (two check-and-set
-        // writers would both win). The next statement takes a fresh snapshot.
-        let state = try await connection.query("""
-            SELECT last_version FROM \(unescaped: t.secrets) WHERE workspace_id = \(ws) AND name = \(name) FOR UPDATE
-            """, logger: logger).collect()
-        guard let stateRow = state.first else {
-            throw VaultError.storeCorrupted("the row of secret '\(name)' in workspace '\(ws)' vanished inside its transaction")
+        guard let row = prepared.first else {
+            throw VaultError.storeCorrupted("begin_put returned no row for secret '\(name)' in workspace '\(ws)'")
         }
-        let lastRaw = try stateRow.decode(Int64.self)
-        let currentRows = try await connection.query("""
-            SELECT COALESCE(MAX(version), 0) FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name)
-            """, logger: logger).collect()
-        let currentRaw = try currentRows.first?.decode(Int64.self) ?? 0
-        let last = try PostgresCoding.version(lastRaw)
-        let current = try PostgresCoding.version(currentRaw)
-        if let expected = request.expectedCurrentVersion, expected != current {
-            throw VaultError.checkAndSetConflict(workspace: ws, name: name, expected: expected, actual: current)
-        }
-        guard last < UInt32.max else {
+        let (status, versionRaw, currentRaw) = try row.decode((String, Int64?, Int64?).self)
+        switch status {
+        case "ok": break
+        case "workspace_not_found": throw VaultError.workspaceNotFound(ws)
+        case "workspace_shredded": throw VaultError.workspaceShredded(ws)
+        case "workspace_deleted": throw VaultError.workspaceDeleted(ws)
+        case "conflict":
+            throw VaultError.checkAndSetConflict(
+                workspace: ws, name: name, expected: request.expectedCurrentVersion ?? 0, actual: try PostgresCoding.version(currentRaw ?? -1))
+        case "versions_exhausted":
             throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
+        case "dek_not_found": throw VaultError.dataKeyNotFound(workspace: ws, version: request.dataKeyVersion)
+        case "dek_exhausted": throw VaultError.dataKeyExhausted(workspace: ws, version: request.dataKeyVersion)
+        case "secret_vanished":
+            throw VaultError.storeCorrupted("the row of secret '\(name)' in workspace '\(ws)' vanished inside its transaction")
+        default:
+            throw VaultError.storeCorrupted("begin_put answered an unknown status for secret '\(name)' in workspace '\(ws)'")
         }
-        let version = last + 1
-        // Count first: a put refused at the limit never calls seal. Rolled back if anything
-        // below fails.
-        try await countEncryptions(connection, workspace: ws, dataKeyVersion: dek, count: 1, minimum: minimum, limit: limit)
+        // Range-checked before use: a stored number outside 1…UInt32.max is a damaged store.
+        let version = try PostgresCoding.version(versionRaw ?? -1)
         let ciphertext = try seal(version)
-
-        // Keep the newest maxVersions - 1 existing versions; the new one makes maxVersions.
-        if Int(version) > maxVersions {
-            try await connection.query("""
-                DELETE FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name) AND version <= (
-                    SELECT version FROM \(unescaped: t.versions) WHERE workspace_id = \(ws) AND name = \(name)
-                    ORDER BY version DESC LIMIT 1 OFFSET \(Int64(maxVersions - 1)))
-                """, logger: logger)
-        }
-        // One round trip: the new version's row and the secret's last_version (its row is
-        // already locked by this transaction).
+        // One round trip (finish_put): keep the newest maxVersions - 1 existing versions (the
+        // new one makes maxVersions), insert the new version, advance the secret's last_version
+        // (its row is already locked by this transaction).
         try await connection.query("""
-            WITH v AS (
-                INSERT INTO \(unescaped: t.versions)
-                    (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
-                VALUES (\(ws), \(name), \(Int64(version)), \(dek), \(PostgresCoding.bytes(ciphertext)),
-                        \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
-                        \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now))))
-            UPDATE \(unescaped: t.secrets) SET last_version = \(Int64(version)) WHERE workspace_id = \(ws) AND name = \(name)
+            SELECT \(unescaped: t.finishPutFunction)(
+                \(ws), \(name), \(Int64(version)), \(dek), \(PostgresCoding.bytes(ciphertext)),
+                \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
+                \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now)), \(Int64(maxVersions)))
             """, logger: logger)
         return SecretVersionInfo(
             workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,

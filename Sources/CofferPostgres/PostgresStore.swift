@@ -62,6 +62,8 @@ public final class PostgresStore: RotatingSecretStore {
         let auditCheckpoint: String
         let shredFunction: String
         let readSecretVersionFunction: String
+        let beginPutFunction: String
+        let finishPutFunction: String
 
         init(schema: String) {
             let s = PostgresCoding.quoted(schema)
@@ -75,6 +77,8 @@ public final class PostgresStore: RotatingSecretStore {
             auditCheckpoint = "\(s).audit_checkpoint"
             shredFunction = "\(s).shred_bound_workspace"
             readSecretVersionFunction = "\(s).read_secret_version"
+            beginPutFunction = "\(s).begin_put"
+            finishPutFunction = "\(s).finish_put"
         }
     }
 
