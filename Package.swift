@@ -195,7 +195,7 @@ let package = Package(
         // Test helpers shared by the test targets (pyca-made Fernet tokens).
         .target(
             name: "CofferTestSupport",
-            dependencies: ["CofferAWSKMS", "CofferCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Coffer", "CofferAWSKMS", "CofferCrypto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,7 @@
+public import Coffer
+public import CofferCrypto
 public import Foundation
+public import Logging
 import Testing
 
 /// The `coffer rotate-kek` round trip every external KEK provider must pass through the CLI
@@ -51,5 +54,16 @@ public struct KEKRotationCLIScenario {
             #expect(r.status == 0 && r.stdout == "\(ws)-secret", "\(ws): \(r.stderr)")
         }
         #expect(try coffer(["audit", "verify"], fileKEK, nil).status == 0)
+    }
+
+    /// Workspaces `ws0`, `ws1`, … (`count` of them), each with secret `token` = `v<i>`, written
+    /// through the library into `store` under `kek`: the kill-and-resume rotation tests seed
+    /// 1,000 workspaces, which 2,000 CLI processes would take far longer to write.
+    public static func seedWorkspaces(count: Int, store: any SecretStore, kek: any KeyEncryptionKeyProvider, logger: Logger) async throws {
+        let vault = Vault(store: store, kek: kek, logger: logger)
+        for i in 0..<count {
+            try await vault.createWorkspace("ws\(i)")
+            _ = try await vault.workspace("ws\(i)").put("token", value: SecretBytes(Array("v\(i)".utf8)))
+        }
     }
 }

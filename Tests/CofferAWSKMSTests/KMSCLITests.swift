@@ -65,12 +65,8 @@ struct KMSCLITests {
         #expect(try e.coffer(["init"], kek: e.fileKEK).status == 0)
         // Seed through the library (1,000 CLI processes would take far longer than the rotation).
         let store = try SQLiteStore(path: e.store, logger: LocalKMS.logger, options: .init(create: false))
-        let seeding = Vault(store: store, kek: try KEKProviders.make(uri: e.fileKEK), logger: LocalKMS.logger)
         let count = 1_000
-        for i in 0..<count {
-            try await seeding.createWorkspace("ws\(i)")
-            _ = try await seeding.workspace("ws\(i)").put("token", value: SecretBytes(Array("v\(i)".utf8)))
-        }
+        try await KEKRotationCLIScenario.seedWorkspaces(count: count, store: store, kek: try KEKProviders.make(uri: e.fileKEK), logger: LocalKMS.logger)
 
         // Kill runs until two of them were killed with the store half re-wrapped. The delay
         // grows while a kill comes too early (nothing re-wrapped yet: a loaded host starts the

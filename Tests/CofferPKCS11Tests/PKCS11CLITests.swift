@@ -111,12 +111,8 @@ struct PKCS11CLITests {
         let e = try Env()
         #expect(try e.coffer(["init"], kek: e.fileKEK).status == 0)
         let store = try SQLiteStore(path: e.store, logger: LocalHSM.logger, options: .init(create: false))
-        let seeding = Vault(store: store, kek: try KEKProviders.make(uri: e.fileKEK), logger: LocalHSM.logger)
         let count = 1_000
-        for i in 0..<count {
-            try await seeding.createWorkspace("ws\(i)")
-            _ = try await seeding.workspace("ws\(i)").put("token", value: SecretBytes(Array("v\(i)".utf8)))
-        }
+        try await KEKRotationCLIScenario.seedWorkspaces(count: count, store: store, kek: try KEKProviders.make(uri: e.fileKEK), logger: LocalHSM.logger)
 
         // Kill each run as soon as the store shows it has re-wrapped some data keys, until two
         // runs died half done. Polled with a blocking read (no await): with the cooperative
