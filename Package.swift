@@ -246,7 +246,7 @@ let package = Package(
         .testTarget(
             name: "CofferVaultTests",
             dependencies: [
-                "Coffer", "CofferSQLite", "CofferStoreConformance", "CofferTestSupport",
+                "Coffer", "CofferSQLite", "CofferStoreConformance", "CofferTestSupport", "coffer-store-stress",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

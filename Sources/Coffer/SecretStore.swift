@@ -54,4 +54,18 @@ public protocol SecretStore: Sendable {
     /// - Throws: ``VaultError/secretNotFound(workspace:name:)``, ``VaultError/versionNotFound(workspace:name:version:)``
     ///   (then nothing changes).
     func setDeleted(workspace: String, name: String, versions: [UInt32]?, deletedAt: Date?) async throws -> [UInt32]
+
+    /// Gives back `count` encryptions that puts counted under data key `dataKeyVersion` of
+    /// `workspace` (``PutSecretRequest/encryptionsToCount`` above 1) and that were never used:
+    /// a vault's unused lease, at shutdown. Lowers the key's encryption count by `count`, never
+    /// below zero, in one statement; a key that is gone or retired is left alone. The default
+    /// implementation does nothing (the count stays higher than the values sealed, which only
+    /// makes rotation come earlier).
+    func releaseEncryptions(workspace: String, dataKeyVersion: UInt32, count: UInt64) async throws
+}
+
+extension SecretStore {
+    /// See ``SecretStore/releaseEncryptions(workspace:dataKeyVersion:count:)``: keeps the
+    /// count as it is.
+    public func releaseEncryptions(workspace: String, dataKeyVersion: UInt32, count: UInt64) async throws {}
 }

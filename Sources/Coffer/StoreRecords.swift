@@ -239,10 +239,20 @@ public struct PutSecretRequest: Sendable {
     /// The instant recorded as the new version's ``SecretVersionInfo/createdAt`` (the vault's
     /// ``VaultConfiguration/now`` clock).
     public var now: Date
-    /// If the data key has already sealed this many values, nothing is written and the store
-    /// throws ``VaultError/dataKeyExhausted(workspace:version:)``. Otherwise its encryption
-    /// count grows by one in the same transaction. Nil: no limit (the count still grows).
+    /// If counting ``encryptionsToCount`` more encryptions would take the data key's count past
+    /// this, nothing is written and the store throws
+    /// ``VaultError/dataKeyExhausted(workspace:version:)``. Otherwise the count grows by
+    /// ``encryptionsToCount`` in the same transaction. Nil: no limit (the count still grows).
     public var dataKeyEncryptionLimit: UInt64?
+    /// How many encryptions this put counts under the data key, in its own transaction:
+    /// - 1 (default): this put's own encryption;
+    /// - n > 1: this put's and n − 1 more that the vault leases and hands out to later puts
+    ///   (all or nothing: when n do not fit under the limit, nothing is written and the store
+    ///   throws ``VaultError/dataKeyExhausted(workspace:version:)``);
+    /// - 0: the vault already counted this encryption in an earlier put's block; the store
+    ///   counts nothing but still checks that the data key exists and is not retired
+    ///   (``VaultError/dataKeyNotFound(workspace:version:)``), in the same transaction.
+    public var encryptionsToCount: UInt64 = 1
 
     /// Makes a put request. The vault fills it from ``VaultConfiguration``.
     public init(

@@ -128,6 +128,18 @@ public final class Vault: Sendable {
         core.cache.removeExpired()
     }
 
+    /// Returns to the store every encryption this vault leased and has not used
+    /// (``VaultConfiguration/encryptionLeaseSize``), so data keys' encryption counts match the
+    /// values actually sealed again. Call it when the vault stops writing (CofferService's
+    /// `VaultService` does, at graceful shutdown); puts after it simply lease again. Not
+    /// calling it is safe: unused leases stay counted, which only makes rotation come earlier.
+    /// A store error is logged and leaves that lease counted.
+    /// - Returns: how many encryptions were returned.
+    @discardableResult
+    public func releaseEncryptionLeases() async -> UInt64 {
+        await core.releaseEncryptionLeases()
+    }
+
     /// The scope through which workspace `id`'s secrets are read and written. Only checks the
     /// id's form; a workspace that does not exist fails on first use with
     /// ``VaultError/workspaceNotFound(_:)``.

@@ -76,6 +76,16 @@ public struct VaultConfiguration: Sendable {
     /// application bootstrapped one, or created the vault inside `withTracer`).
     public var tracer: (any Tracer)?
 
+    /// How many encryptions a put counts at once in its data key's row when this vault writes
+    /// to that key repeatedly (issue 14: leases). The first put to a data key in a process
+    /// counts one; later ones count a block of this size (at most 1/16 of the key's encryption
+    /// limit) and the vault hands the rest out in memory, so concurrent puts stop queueing on
+    /// one counter row. The encryption limit stays exact across processes; encryptions leased
+    /// and not used are returned by ``Vault/releaseEncryptionLeases()`` (`VaultService` calls
+    /// it at shutdown) or, if the process dies, stay counted, which only makes rotation come
+    /// earlier. Default 64; 1 turns leasing off; values outside 1...65536 are clamped to it.
+    public var encryptionLeaseSize: Int = 64
+
     /// The defaults described on each property.
     public init() {}
 }

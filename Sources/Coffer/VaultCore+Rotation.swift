@@ -143,10 +143,13 @@ extension VaultCore {
                 "workspace": "\(workspace)", "dek_version": "\(next)", "previous": "\(expectedPrimary)", "reason": "\(reason)",
                 "kek": "\(wrapped.kekID)",
             ])
+            // New puts use the new key: what this vault leased on older ones goes back.
+            await releaseEncryptionLeases(workspace: workspace, below: next)
             return next
         }
         guard let current = try await store.workspace(workspace) else { throw VaultError.workspaceNotFound(workspace) }
         cache.setPrimaryVersion(current.primaryDataKeyVersion, of: workspace)
+        await releaseEncryptionLeases(workspace: workspace, below: current.primaryDataKeyVersion)
         logger.debug("another writer rotated first", metadata: [
             "workspace": "\(workspace)", "dek_version": "\(current.primaryDataKeyVersion)",
         ])

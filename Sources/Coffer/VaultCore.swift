@@ -17,6 +17,8 @@ final class VaultCore: Sendable {
     let logger: Logger
     let cache: DataKeyCache
     let rotation: RotationGate
+    /// Encryptions counted in the store ahead of use (see ``EncryptionLeases``).
+    let leases: EncryptionLeases
     /// The audit MAC keys; nil when the store keeps no audit log (not a ``LifecycleSecretStore``).
     let auditKeyring: AuditKeyring?
     /// The audit writer; nil when auditing is off or the store keeps no audit log.
@@ -48,6 +50,7 @@ final class VaultCore: Sendable {
         self.kek = kek
         self.previousKEKs = previousKEKs
         self.rotation = RotationGate(maxAge: configuration.dataKeyCacheMaxAge, now: configuration.now)
+        self.leases = EncryptionLeases(blockSize: min(max(configuration.encryptionLeaseSize, 1), 65_536))
         self.configuration = configuration
         self.logger = logger
         self.cache = DataKeyCache(

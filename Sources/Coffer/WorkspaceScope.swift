@@ -115,14 +115,17 @@ public struct WorkspaceScope: Sendable {
             let seal: @Sendable (UInt32) throws -> [UInt8] = { version in
                 try VaultCore.seal(sealedValue, with: key, workspace: workspace, name: name, version: version)
             }
-            guard let inline, let (keyVersion, macKey) = auditKey else {
-                return try await store.putSecretVersion(request, seal: seal)
-            }
-            return try await inline.putSecretVersion(request, seal: seal) { info, head in
-                let event = AuditEvent(
-                    time: now(), actor: actor, action: .put, outcome: .success, workspace: workspace, name: name,
-                    version: info.version, detail: Self.putDetail(info))
-                return try AuditChain.link([event], after: head, key: macKey, keyVersion: keyVersion)
+            // Counted one by one, in a leased block or from a lease (EncryptionLeases).
+            return try await core.countingEncryption(request, seal: seal) { request, seal in
+                guard let inline, let (keyVersion, macKey) = auditKey else {
+                    return try await store.putSecretVersion(request, seal: seal)
+                }
+                return try await inline.putSecretVersion(request, seal: seal) { info, head in
+                    let event = AuditEvent(
+                        time: now(), actor: actor, action: .put, outcome: .success, workspace: workspace, name: name,
+                        version: info.version, detail: Self.putDetail(info))
+                    return try AuditChain.link([event], after: head, key: macKey, keyVersion: keyVersion)
+                }
             }
         }
         core.logger.debug("put secret version", metadata: [

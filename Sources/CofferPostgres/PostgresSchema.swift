@@ -207,65 +207,7 @@ enum PostgresSchema {
                 END
                 $read$;
             REVOKE ALL ON FUNCTION {S}.read_secret_version(text, text, bigint) FROM PUBLIC;
-            CREATE FUNCTION {S}.begin_put(p_workspace text, p_name text, p_expected bigint, p_dek bigint, p_limit bigint)
-                RETURNS TABLE (r_status text, r_version bigint, r_current bigint)
-                LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
-                AS $put$
-                DECLARE
-                    w_min bigint;
-                    w_deleted bigint;
-                    w_shredded bigint;
-                    s_last bigint;
-                    v_current bigint;
-                BEGIN
-                    PERFORM set_config('coffer.workspace', p_workspace, true);
-                    SELECT min_dek_version, deleted_at, shredded_at INTO w_min, w_deleted, w_shredded
-                        FROM {S}.workspaces WHERE id = p_workspace FOR SHARE;
-                    IF NOT FOUND THEN
-                        RETURN QUERY SELECT 'workspace_not_found'::text, NULL::bigint, NULL::bigint;
-                        RETURN;
-                    END IF;
-                    IF w_shredded IS NOT NULL THEN
-                        RETURN QUERY SELECT 'workspace_shredded'::text, NULL::bigint, NULL::bigint;
-                        RETURN;
-                    END IF;
-                    IF w_deleted IS NOT NULL THEN
-                        RETURN QUERY SELECT 'workspace_deleted'::text, NULL::bigint, NULL::bigint;
-                        RETURN;
-                    END IF;
-                    INSERT INTO {S}.secrets (workspace_id, name, last_version) VALUES (p_workspace, p_name, 0)
-                        ON CONFLICT (workspace_id, name) DO NOTHING;
-                    SELECT last_version INTO s_last FROM {S}.secrets
-                        WHERE workspace_id = p_workspace AND name = p_name FOR UPDATE;
-                    IF NOT FOUND THEN
-                        RETURN QUERY SELECT 'secret_vanished'::text, NULL::bigint, NULL::bigint;
-                        RETURN;
-                    END IF;
-                    SELECT COALESCE(MAX(version), 0) INTO v_current FROM {S}.secret_versions
-                        WHERE workspace_id = p_workspace AND name = p_name;
-                    IF p_expected IS NOT NULL AND p_expected <> v_current THEN
-                        RETURN QUERY SELECT 'conflict'::text, s_last, v_current;
-                        RETURN;
-                    END IF;
-                    IF s_last >= 4294967295 THEN
-                        RETURN QUERY SELECT 'versions_exhausted'::text, s_last, v_current;
-                        RETURN;
-                    END IF;
-                    UPDATE {S}.data_keys SET encryption_count = encryption_count + 1
-                        WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min
-                          AND (p_limit IS NULL OR encryption_count + 1 <= p_limit);
-                    IF NOT FOUND THEN
-                        IF EXISTS (SELECT 1 FROM {S}.data_keys
-                                   WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min) THEN
-                            RETURN QUERY SELECT 'dek_exhausted'::text, NULL::bigint, NULL::bigint;
-                        ELSE
-                            RETURN QUERY SELECT 'dek_not_found'::text, NULL::bigint, NULL::bigint;
-                        END IF;
-                        RETURN;
-                    END IF;
-                    RETURN QUERY SELECT 'ok'::text, s_last + 1, v_current;
-                END
-                $put$;
+            """ + beginPutFunction(parameters: "", counting: countOne) + """
             REVOKE ALL ON FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint) FROM PUBLIC;
             CREATE FUNCTION {S}.finish_put(p_workspace text, p_name text, p_version bigint, p_dek bigint, p_ciphertext bytea,
                                            p_kind text, p_content_type text, p_labels jsonb, p_expires_at bigint,
@@ -289,9 +231,113 @@ enum PostgresSchema {
                 $fin$;
             REVOKE ALL ON FUNCTION {S}.finish_put(text, text, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) FROM PUBLIC
             """),
+        Migration(version: 4, description: "begin_put counts a lease of encryptions (or none) per put", sql: """
+            DROP FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint);
+            """ + beginPutFunction(parameters: ", p_count bigint", counting: countLeased) + """
+            REVOKE ALL ON FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint, bigint) FROM PUBLIC
+            """),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }
+
+    /// `begin_put` (migrations 3 and 4): bind the workspace, lock its row (shared) and check
+    /// it is live, create and lock the secret's row, read the current version, check
+    /// check-and-set, count encryptions (`counting`) and reserve the version. `parameters` is
+    /// appended to the parameter list.
+    static func beginPutFunction(parameters: String, counting: String) -> String {
+        """
+        CREATE FUNCTION {S}.begin_put(p_workspace text, p_name text, p_expected bigint, p_dek bigint, p_limit bigint\(parameters))
+            RETURNS TABLE (r_status text, r_version bigint, r_current bigint)
+            LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+            AS $put$
+            DECLARE
+                w_min bigint;
+                w_deleted bigint;
+                w_shredded bigint;
+                s_last bigint;
+                v_current bigint;
+            BEGIN
+                PERFORM set_config('coffer.workspace', p_workspace, true);
+                SELECT min_dek_version, deleted_at, shredded_at INTO w_min, w_deleted, w_shredded
+                    FROM {S}.workspaces WHERE id = p_workspace FOR SHARE;
+                IF NOT FOUND THEN
+                    RETURN QUERY SELECT 'workspace_not_found'::text, NULL::bigint, NULL::bigint;
+                    RETURN;
+                END IF;
+                IF w_shredded IS NOT NULL THEN
+                    RETURN QUERY SELECT 'workspace_shredded'::text, NULL::bigint, NULL::bigint;
+                    RETURN;
+                END IF;
+                IF w_deleted IS NOT NULL THEN
+                    RETURN QUERY SELECT 'workspace_deleted'::text, NULL::bigint, NULL::bigint;
+                    RETURN;
+                END IF;
+                INSERT INTO {S}.secrets (workspace_id, name, last_version) VALUES (p_workspace, p_name, 0)
+                    ON CONFLICT (workspace_id, name) DO NOTHING;
+                SELECT last_version INTO s_last FROM {S}.secrets
+                    WHERE workspace_id = p_workspace AND name = p_name FOR UPDATE;
+                IF NOT FOUND THEN
+                    RETURN QUERY SELECT 'secret_vanished'::text, NULL::bigint, NULL::bigint;
+                    RETURN;
+                END IF;
+                SELECT COALESCE(MAX(version), 0) INTO v_current FROM {S}.secret_versions
+                    WHERE workspace_id = p_workspace AND name = p_name;
+                IF p_expected IS NOT NULL AND p_expected <> v_current THEN
+                    RETURN QUERY SELECT 'conflict'::text, s_last, v_current;
+                    RETURN;
+                END IF;
+                IF s_last >= 4294967295 THEN
+                    RETURN QUERY SELECT 'versions_exhausted'::text, s_last, v_current;
+                    RETURN;
+                END IF;
+        \(counting)
+                RETURN QUERY SELECT 'ok'::text, s_last + 1, v_current;
+            END
+            $put$;
+        """
+    }
+
+    /// Migration 3's count: one encryption per put.
+    static let countOne = """
+                UPDATE {S}.data_keys SET encryption_count = encryption_count + 1
+                    WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min
+                      AND (p_limit IS NULL OR encryption_count + 1 <= p_limit);
+                IF NOT FOUND THEN
+                    IF EXISTS (SELECT 1 FROM {S}.data_keys
+                               WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min) THEN
+                        RETURN QUERY SELECT 'dek_exhausted'::text, NULL::bigint, NULL::bigint;
+                    ELSE
+                        RETURN QUERY SELECT 'dek_not_found'::text, NULL::bigint, NULL::bigint;
+                    END IF;
+                    RETURN;
+                END IF;
+        """
+
+    /// Migration 4's count: `p_count` encryptions (this put's and a lease for the vault), all
+    /// or nothing within the limit; with `p_count` 0 (an encryption leased earlier) nothing is
+    /// written and the data key is only checked to exist and not be retired.
+    static let countLeased = """
+                IF p_count > 0 THEN
+                    UPDATE {S}.data_keys SET encryption_count = encryption_count + p_count
+                        WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min
+                          AND (p_limit IS NULL OR encryption_count <= p_limit - p_count);
+                    IF FOUND THEN
+                        RETURN QUERY SELECT 'ok'::text, s_last + 1, v_current;
+                        RETURN;
+                    END IF;
+                END IF;
+                IF EXISTS (SELECT 1 FROM {S}.data_keys
+                           WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min) THEN
+                    IF p_count = 0 THEN
+                        RETURN QUERY SELECT 'ok'::text, s_last + 1, v_current;
+                    ELSE
+                        RETURN QUERY SELECT 'dek_exhausted'::text, NULL::bigint, NULL::bigint;
+                    END IF;
+                ELSE
+                    RETURN QUERY SELECT 'dek_not_found'::text, NULL::bigint, NULL::bigint;
+                END IF;
+                RETURN;
+        """
 
     /// What the application role may do (schema `{S}`, role `{R}`): read its workspace, rotate
     /// its data key (the vault does that before a write), count encryptions, write, prune and
@@ -309,7 +355,7 @@ enum PostgresSchema {
         GRANT SELECT, INSERT, DELETE, UPDATE (deleted_at) ON {S}.secret_versions TO {R};
         GRANT EXECUTE ON FUNCTION {S}.shred_bound_workspace(bigint, text) TO {R};
         GRANT EXECUTE ON FUNCTION {S}.read_secret_version(text, text, bigint) TO {R};
-        GRANT EXECUTE ON FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint) TO {R};
+        GRANT EXECUTE ON FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint, bigint) TO {R};
         GRANT EXECUTE ON FUNCTION {S}.finish_put(text, text, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) TO {R};
         GRANT SELECT, INSERT ON {S}.audit_keys TO {R};
         GRANT SELECT, INSERT ON {S}.audit_log TO {R};

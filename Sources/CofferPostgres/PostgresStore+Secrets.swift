@@ -157,17 +157,21 @@ extension PostgresStore {
         let name = request.name
         let dek = Int64(request.dataKeyVersion)
         let limit = request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }
+        guard let encryptions = Int64(exactly: request.encryptionsToCount) else {
+            throw VaultError.invalidValue("cannot count \(request.encryptionsToCount) encryptions at once")
+        }
         let t = tables
-        // One round trip (begin_put, schema migration 3): bind the workspace, lock its row
+        // One round trip (begin_put, schema migrations 3 and 4): bind the workspace, lock its row
         // (shared; a shred or a workspace delete waits for it) and check it is live, create
         // and lock the secret's row, read the current version in a statement of its own (at
         // READ COMMITTED a statement that waited for the lock keeps its old snapshot for
         // everything else, so two check-and-set writers could otherwise both win), check
-        // check-and-set, count the encryption (a put refused at the limit never calls seal)
-        // and reserve the version. All of it rolls back if anything below fails.
+        // check-and-set, count `encryptionsToCount` encryptions (a put refused at the limit
+        // never calls seal; 0, a leased encryption, only checks the key is usable) and reserve
+        // the version. All of it rolls back if anything below fails.
         let prepared = try await connection.query("""
             SELECT r_status, r_version, r_current FROM \(unescaped: t.beginPutFunction)(
-                \(ws), \(name), \(request.expectedCurrentVersion.map(Int64.init)), \(dek), \(limit))
+                \(ws), \(name), \(request.expectedCurrentVersion.map(Int64.init)), \(dek), \(limit), \(encryptions))
             """, logger: logger).collect()
         guard let row = prepared.first else {
             throw VaultError.storeCorrupted("begin_put returned no row for secret '\(name)' in workspace '\(ws)'")
@@ -206,6 +210,19 @@ extension PostgresStore {
             workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
             metadata: request.metadata,
             createdAt: PostgresCoding.date(micros: PostgresCoding.micros(request.now)), deletedAt: nil)
+    }
+
+    /// See ``SecretStore/releaseEncryptions(workspace:dataKeyVersion:count:)``. Application role.
+    public func releaseEncryptions(workspace: String, dataKeyVersion: UInt32, count: UInt64) async throws {
+        guard count > 0 else { return }
+        let t = tables
+        try await transaction(.application, .workspace(workspace), operation: "returning leased encryptions") { connection in
+            try await connection.query("""
+                UPDATE \(unescaped: t.dataKeys) SET encryption_count = GREATEST(0, encryption_count - \(Int64(clamping: count)))
+                WHERE workspace_id = \(workspace) AND version = \(Int64(dataKeyVersion))
+                  AND version >= (SELECT min_dek_version FROM \(unescaped: t.workspaces) WHERE id = \(workspace))
+                """, logger: logger)
+        }
     }
 
     /// Adds `count` to the encryption count of a data key inside the caller's transaction, only

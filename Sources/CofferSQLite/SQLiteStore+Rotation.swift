@@ -308,6 +308,18 @@ extension SQLiteStore: RotatingSecretStore {
         }
     }
 
+    /// See ``SecretStore/releaseEncryptions(workspace:dataKeyVersion:count:)``.
+    public func releaseEncryptions(workspace: String, dataKeyVersion: UInt32, count: UInt64) async throws {
+        guard count > 0 else { return }
+        try write { db in
+            try db.cachedStatement(sql: """
+                UPDATE data_keys SET encryption_count = MAX(0, encryption_count - ?3)
+                WHERE workspace_id = ?1 AND version = ?2
+                  AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
+                """).execute(arguments: [workspace, Int64(dataKeyVersion), Int64(clamping: count)])
+        }
+    }
+
     /// See ``RotatingSecretStore/setMinimumDecryptionVersion(workspace:_:)``. The minimum only
     /// ever grows: a version at or below the current minimum changes nothing.
     /// - Throws: also ``VaultError/workspaceNotFound(_:)``.

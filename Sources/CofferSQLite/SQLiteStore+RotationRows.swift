@@ -81,27 +81,38 @@ extension SQLiteStore {
             keyGeneration: try row.checkedOptional(6, "workspaces.key_generation"))
     }
 
-    /// Counts one encryption under `request.dataKeyVersion`, inside `putSecretVersion`'s write
-    /// transaction (so the count and the limit are exact across processes): one UPDATE that
-    /// applies only if the data key exists, is not retired and is below the limit.
+    /// Counts ``PutSecretRequest/encryptionsToCount`` encryptions under
+    /// `request.dataKeyVersion`, inside `putSecretVersion`'s write transaction (so the count
+    /// and the limit are exact across processes): one UPDATE that applies only if the data key
+    /// exists, is not retired and stays within the limit. Counting 0 (an encryption the vault
+    /// leased earlier) writes nothing and only checks the key is usable.
     /// - Throws: ``VaultError/dataKeyNotFound(workspace:version:)`` (missing or retired key),
     ///   ``VaultError/dataKeyExhausted(workspace:version:)``; the caller's transaction then
     ///   rolls back and nothing is written.
     static func countEncryption(_ db: Database, _ request: PutSecretRequest) throws {
         let ws = request.workspace
         let version = request.dataKeyVersion
-        try db.cachedStatement(sql: """
-            UPDATE data_keys SET encryption_count = encryption_count + 1
-            WHERE workspace_id = ?1 AND version = ?2
-              AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
-              AND (?3 IS NULL OR encryption_count < ?3)
-            """).execute(arguments: [ws, Int64(version), request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }])
-        if db.changesCount == 1 { return }
+        let count = request.encryptionsToCount
+        guard count <= UInt64(Int64.max) else {
+            throw VaultError.invalidValue("cannot count \(count) encryptions at once")
+        }
+        if count > 0 {
+            try db.cachedStatement(sql: """
+                UPDATE data_keys SET encryption_count = encryption_count + ?4
+                WHERE workspace_id = ?1 AND version = ?2
+                  AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
+                  AND (?3 IS NULL OR encryption_count <= ?3 - ?4)
+                """).execute(arguments: [
+                    ws, Int64(version), request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }, Int64(count),
+                ])
+            if db.changesCount == 1 { return }
+        }
         let usable = try Bool.fetchOne(db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2
                            AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1))
             """), arguments: [ws, Int64(version)]) ?? false
         if usable {
+            if count == 0 { return }
             throw VaultError.dataKeyExhausted(workspace: ws, version: version)
         }
         throw VaultError.dataKeyNotFound(workspace: ws, version: version)

@@ -17,7 +17,8 @@ public import ServiceLifecycle
 ///
 /// ``run()`` runs the jobs of its ``Configuration`` (each off by default) until graceful
 /// shutdown, then lets the job in progress end — a re-encryption pass stops after its current
-/// batch, committed whole — commits every buffered audit record
+/// batch, committed whole — returns the encryptions the vault leased and did not use
+/// (``Coffer/Vault/releaseEncryptionLeases()``), commits every buffered audit record
 /// (``Coffer/Vault/flushAudit()``) and returns. List it *before* the services that use the
 /// vault: a `ServiceGroup` shuts services down in reverse order, so the HTTP server has stopped
 /// taking requests (and buffering audit records) when the vault flushes.
@@ -57,7 +58,8 @@ public struct VaultService: Service {
             group.addTask { try? await gracefulShutdown() }
             await group.waitForAll()
         }
-        logger.info("vault service stopping: flushing the audit log")
+        let returned = await vault.releaseEncryptionLeases()
+        logger.info("vault service stopping: flushing the audit log", metadata: ["leased_encryptions_returned": "\(returned)"])
         try await vault.flushAudit()
         logger.info("vault service stopped")
     }

@@ -171,6 +171,61 @@ extension StoreConformance {
             #expect(try await R.count(store, "race", 1) == 7)
             #expect(try await store.listSecrets(workspace: "race").count == 7)
         },
+        RotationCheck("a put counts a lease block all or nothing, a leased put counts nothing, and unused leases return") { store in
+            typealias F = ConformanceFixtures
+            typealias R = RotationFixtures
+            try await F.createWorkspace(store, "w")
+            // A block of 4 (this put's and 3 leased) within a limit of 10.
+            #expect(try await R.put(store, "w", "s", limit: 10, counting: 4).version == 1)
+            #expect(try await R.count(store, "w", 1) == 4)
+            // Puts using the lease count nothing (and need no limit check).
+            for _ in 0..<3 { try await R.put(store, "w", "s", limit: 10, counting: 0) }
+            #expect(try await R.count(store, "w", 1) == 4)
+            #expect(try await F.versions(store, "w", "s") == [1, 2, 3, 4])
+            // Another block of 4 fits (8 <= 10); a third does not: refused whole, nothing
+            // written, seal never called, the count unchanged; a single count still fits.
+            try await R.put(store, "w", "s", limit: 10, counting: 4)
+            let sealed = Atomic<Int>(0)
+            var request = F.request("w", "s")
+            request.dataKeyEncryptionLimit = 10
+            request.encryptionsToCount = 4
+            await #expect(throws: VaultError.dataKeyExhausted(workspace: "w", version: 1)) {
+                _ = try await store.putSecretVersion(request) { _ in
+                    sealed.add(1, ordering: .relaxed)
+                    return [1]
+                }
+            }
+            #expect(sealed.load(ordering: .relaxed) == 0, "seal must not be called for a refused put")
+            #expect(try await R.count(store, "w", 1) == 8)
+            #expect(try await F.versions(store, "w", "s") == [1, 2, 3, 4, 5])
+            try await R.put(store, "w", "s", limit: 10, counting: 1)
+            #expect(try await R.count(store, "w", 1) == 9)
+            // Returning an unused lease lowers the count, never below zero.
+            try await store.releaseEncryptions(workspace: "w", dataKeyVersion: 1, count: 3)
+            #expect(try await R.count(store, "w", 1) == 6)
+            try await store.releaseEncryptions(workspace: "w", dataKeyVersion: 1, count: 100)
+            #expect(try await R.count(store, "w", 1) == 0)
+            // A leased put under a missing or retired key is refused like any other.
+            await #expect(throws: VaultError.dataKeyNotFound(workspace: "w", version: 2)) {
+                try await R.put(store, "w", "t", dek: 2, counting: 0)
+            }
+            #expect(try await R.rotate(store, "w", to: 2))
+            try await R.put(store, "w", "t", dek: 2, counting: 5)
+            #expect(try await R.count(store, "w", 2) == 5)
+            try await F.createWorkspace(store, "r")
+            try await R.put(store, "r", "s", maxVersions: 1, counting: 8)
+            #expect(try await R.rotate(store, "r", to: 2))
+            // Keeping one version prunes the one under key 1, so key 1 can be retired.
+            try await R.put(store, "r", "s", dek: 2, maxVersions: 1)
+            try await store.setMinimumDecryptionVersion(workspace: "r", 2)
+            await #expect(throws: VaultError.dataKeyNotFound(workspace: "r", version: 1)) {
+                try await R.put(store, "r", "u", dek: 1, counting: 0)
+            }
+            #expect(try await store.history(workspace: "r", name: "u").isEmpty)
+            // Returning a lease on a retired key changes nothing.
+            try await store.releaseEncryptions(workspace: "r", dataKeyVersion: 1, count: 3)
+            #expect(try await R.count(store, "r", 1) == 8)
+        },
         RotationCheck("a put under a missing or retired data key is refused and writes nothing") { store in
             typealias F = ConformanceFixtures
             typealias R = RotationFixtures

@@ -10,11 +10,12 @@ enum RotationFixtures {
     @discardableResult
     static func put(
         _ store: any SecretStore, _ workspace: String, _ name: String, dek: UInt32 = 1,
-        limit: UInt64? = nil, maxVersions: Int = 100
+        limit: UInt64? = nil, maxVersions: Int = 100, counting encryptions: UInt64 = 1
     ) async throws -> SecretVersionInfo {
         var request = F.request(workspace, name, maxVersions: maxVersions)
         request.dataKeyVersion = dek
         request.dataKeyEncryptionLimit = limit
+        request.encryptionsToCount = encryptions
         return try await store.putSecretVersion(request) { version in F.value(workspace, name, version) }
     }
 

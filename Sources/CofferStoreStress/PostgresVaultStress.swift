@@ -82,6 +82,8 @@ enum PostgresVaultStress {
                     }
                     round += 1
                 }
+                // Unused leased encryptions go back, so the parent's counts are exact.
+                await vault.releaseEncryptionLeases()
             } catch {
                 await store.close()
                 throw error

@@ -1,5 +1,6 @@
 // coffer-store-stress: the child process of the SQLite multi-process test (and, with
-// --postgres-vault, of the PostgreSQL two-process vault test: PostgresVaultStress.swift).
+// --postgres-vault, of the PostgreSQL two-process vault test: PostgresVaultStress.swift; with
+// --lease-vault, of the encryption-lease kill tests: LeaseVaultStress.swift).
 //
 //   coffer-store-stress <database> <workspace> <worker-id> <count>
 //
@@ -15,6 +16,9 @@ import Logging
 let args = CommandLine.arguments
 if args.count > 1 && args[1] == "--postgres-vault" {
     exit(await PostgresVaultStress.run(args))
+}
+if args.count > 1 && args[1] == "--lease-vault" {
+    exit(await LeaseVaultStress.run(args))
 }
 guard args.count == 5, let count = Int(args[4]) else {
     FileHandle.standardError.write(Data("usage: coffer-store-stress <database> <workspace> <worker-id> <count>\n".utf8))

@@ -93,4 +93,20 @@ struct PostgresMultiProcessTests {
             #expect(try await f.maintenanceInt("SELECT SUM(encryption_count)::bigint FROM {S}.data_keys") == puts.count + reencrypted)
         }
     }
+
+    /// Issue 14: a process killed with SIGKILL while it holds leased encryptions never lets a
+    /// data key pass its limit (LeaseKillScenario), on PostgreSQL.
+    @Test(.timeLimit(.minutes(10)))
+    func killedProcessHoldingALeaseNeverPassesTheLimit() async throws {
+        let kekBase64 = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let kek = try LocalKEK(SymmetricKey(base64: kekBase64), displayName: "stress")
+        try await Fixture.with(kek: kek, configure: { $0.maxVersionsPerSecret = 1_000_000 }) { f in
+            try await f.vault.createWorkspace("w")
+            try await f.vault.setRotationPolicy(workspace: "w", RotationPolicy(maxEncryptionsPerDataKey: 48))
+            let scenario = LeaseKillScenario(
+                executable: try ChildProcess.executable("coffer-store-stress"), storeArgument: "postgres:\(f.schema)",
+                environment: ["COFFER_STRESS_KEK": kekBase64])
+            try await scenario.run(store: f.store, vault: f.freshVault(), limit: 48, leaseSize: 16, seconds: 6)
+        }
+    }
 }

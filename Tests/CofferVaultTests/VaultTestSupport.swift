@@ -72,6 +72,8 @@ struct VaultFixture {
     let kek: LocalKEK
     let clock: ManualClock
     let vault: Vault
+    /// The KEK's bytes in base64, for child processes (`coffer-store-stress`).
+    let kekBase64: String?
 
     static let logger = Logger(label: "coffer.vault-tests") { _ in SwiftLogNoOpLogHandler() }
 
@@ -79,7 +81,9 @@ struct VaultFixture {
         directory = try TestDirectory()
         databasePath = directory.path + "/vault.db"
         store = try SQLiteStore(path: databasePath, logger: Self.logger)
-        kek = try LocalKEK(SymmetricKey.generate(), displayName: "test")
+        let keyBase64 = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        kekBase64 = keyBase64
+        kek = try LocalKEK(SymmetricKey(base64: keyBase64), displayName: "test")
         clock = ManualClock()
         var configuration = VaultConfiguration()
         let clock = clock
