@@ -41,6 +41,10 @@ import PostgresNIO
 /// count the encryption, reserve the version — the seal in Swift, `finish_put` — prune, insert,
 /// advance — and `COMMIT`: four round trips instead of eight).
 ///
+/// Migration 4 replaces `begin_put` with one that takes how many encryptions to count
+/// (`p_count`: 1, a lease block, or 0 for an encryption the vault leased earlier, which only
+/// reads the data-key row).
+///
 /// Row-level security is ENABLED and FORCED on the four tenant tables (so it binds the owner
 /// too); the audit tables have none (they are store-wide) and are guarded by grants alone. The policies:
 /// - policy `workspace_isolation` (every role): a row is visible and writable only when its
