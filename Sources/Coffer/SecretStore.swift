@@ -32,6 +32,9 @@ public protocol SecretStore: Sendable {
     /// the highest ever written for this name, so numbers are never reused), calls `seal` with
     /// it to obtain the sealed value, inserts it, and removes the oldest versions beyond
     /// `request.maxVersions`. If `seal` throws, nothing is written and the error is rethrown.
+    /// A store may call `seal` before its checks, or more than once (first with the number it
+    /// expects, then with the one it got), to save round trips; only the value it stores is
+    /// kept and counted, and a refused put writes and counts nothing.
     /// - Returns: the new version's info.
     /// - Throws: ``VaultError/workspaceNotFound(_:)``, ``VaultError/checkAndSetConflict(workspace:name:expected:actual:)``.
     func putSecretVersion(

@@ -43,7 +43,9 @@ import PostgresNIO
 ///
 /// Migration 4 replaces `begin_put` with one that takes how many encryptions to count
 /// (`p_count`: 1, a lease block, or 0 for an encryption the vault leased earlier, which only
-/// reads the data-key row).
+/// reads the data-key row). Migration 5 adds `put_secret`: a whole put in one statement, with
+/// the value sealed beforehand under the version the store expects; a wrong guess answers
+/// `retry` and the right number, writing nothing.
 ///
 /// Row-level security is ENABLED and FORCED on the four tenant tables (so it binds the owner
 /// too); the audit tables have none (they are store-wide) and are guarded by grants alone. The policies:
@@ -240,6 +242,95 @@ enum PostgresSchema {
             """ + beginPutFunction(parameters: ", p_count bigint", counting: countLeased) + """
             REVOKE ALL ON FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint, bigint) FROM PUBLIC
             """),
+        Migration(version: 5, description: "put_secret: a put in one statement", sql: """
+            CREATE FUNCTION {S}.put_secret(p_workspace text, p_name text, p_expected bigint, p_dek bigint, p_limit bigint,
+                                           p_count bigint, p_version bigint, p_ciphertext bytea, p_kind text,
+                                           p_content_type text, p_labels jsonb, p_expires_at bigint, p_created_at bigint,
+                                           p_max_versions bigint)
+                RETURNS TABLE (r_status text, r_version bigint, r_current bigint)
+                LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+                AS $one$
+                DECLARE
+                    w_min bigint;
+                    w_deleted bigint;
+                    w_shredded bigint;
+                    s_last bigint;
+                    s_exists boolean;
+                    v_current bigint;
+                BEGIN
+                    PERFORM set_config('coffer.workspace', p_workspace, true);
+                    SELECT min_dek_version, deleted_at, shredded_at INTO w_min, w_deleted, w_shredded
+                        FROM {S}.workspaces WHERE id = p_workspace FOR SHARE;
+                    IF NOT FOUND THEN
+                        RETURN QUERY SELECT 'workspace_not_found'::text, NULL::bigint, NULL::bigint;
+                        RETURN;
+                    END IF;
+                    IF w_shredded IS NOT NULL THEN
+                        RETURN QUERY SELECT 'workspace_shredded'::text, NULL::bigint, NULL::bigint;
+                        RETURN;
+                    END IF;
+                    IF w_deleted IS NOT NULL THEN
+                        RETURN QUERY SELECT 'workspace_deleted'::text, NULL::bigint, NULL::bigint;
+                        RETURN;
+                    END IF;
+                    SELECT last_version INTO s_last FROM {S}.secrets
+                        WHERE workspace_id = p_workspace AND name = p_name FOR UPDATE;
+                    s_exists := FOUND;
+                    IF NOT s_exists THEN
+                        s_last := 0;
+                    END IF;
+                    SELECT COALESCE(MAX(version), 0) INTO v_current FROM {S}.secret_versions
+                        WHERE workspace_id = p_workspace AND name = p_name;
+                    IF p_expected IS NOT NULL AND p_expected <> v_current THEN
+                        RETURN QUERY SELECT 'conflict'::text, s_last, v_current;
+                        RETURN;
+                    END IF;
+                    IF s_last >= 4294967295 THEN
+                        RETURN QUERY SELECT 'versions_exhausted'::text, s_last, v_current;
+                        RETURN;
+                    END IF;
+                    IF p_version <> s_last + 1 THEN
+                        RETURN QUERY SELECT 'retry'::text, s_last + 1, v_current;
+                        RETURN;
+                    END IF;
+                    IF p_count > 0 THEN
+                        UPDATE {S}.data_keys SET encryption_count = encryption_count + p_count
+                            WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min
+                              AND (p_limit IS NULL OR encryption_count <= p_limit - p_count);
+                    END IF;
+                    IF p_count = 0 OR NOT FOUND THEN
+                        IF NOT EXISTS (SELECT 1 FROM {S}.data_keys
+                                       WHERE workspace_id = p_workspace AND version = p_dek AND version >= w_min) THEN
+                            RETURN QUERY SELECT 'dek_not_found'::text, NULL::bigint, NULL::bigint;
+                            RETURN;
+                        ELSIF p_count > 0 THEN
+                            RETURN QUERY SELECT 'dek_exhausted'::text, NULL::bigint, NULL::bigint;
+                            RETURN;
+                        END IF;
+                    END IF;
+                    IF s_exists THEN
+                        UPDATE {S}.secrets SET last_version = p_version WHERE workspace_id = p_workspace AND name = p_name;
+                    ELSE
+                        INSERT INTO {S}.secrets (workspace_id, name, last_version) VALUES (p_workspace, p_name, p_version)
+                            ON CONFLICT (workspace_id, name) DO NOTHING;
+                        IF NOT FOUND THEN
+                            RAISE EXCEPTION 'a concurrent put created the secret first' USING ERRCODE = '40001';
+                        END IF;
+                    END IF;
+                    IF p_version > p_max_versions THEN
+                        DELETE FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name AND version <= (
+                            SELECT version FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name
+                            ORDER BY version DESC LIMIT 1 OFFSET p_max_versions - 1);
+                    END IF;
+                    INSERT INTO {S}.secret_versions
+                        (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+                        VALUES (p_workspace, p_name, p_version, p_dek, p_ciphertext, p_kind, p_content_type, p_labels,
+                                p_expires_at, p_created_at);
+                    RETURN QUERY SELECT 'ok'::text, p_version, v_current;
+                END
+                $one$;
+            REVOKE ALL ON FUNCTION {S}.put_secret(text, text, bigint, bigint, bigint, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) FROM PUBLIC
+            """),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }
@@ -361,6 +452,7 @@ enum PostgresSchema {
         GRANT EXECUTE ON FUNCTION {S}.read_secret_version(text, text, bigint) TO {R};
         GRANT EXECUTE ON FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint, bigint) TO {R};
         GRANT EXECUTE ON FUNCTION {S}.finish_put(text, text, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) TO {R};
+        GRANT EXECUTE ON FUNCTION {S}.put_secret(text, text, bigint, bigint, bigint, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) TO {R};
         GRANT SELECT, INSERT ON {S}.audit_keys TO {R};
         GRANT SELECT, INSERT ON {S}.audit_log TO {R};
         GRANT SELECT, UPDATE ON {S}.audit_head TO {R};

@@ -130,19 +130,107 @@ extension PostgresStore {
 
     // MARK: Secrets
 
-    /// See ``SecretStore/putSecretVersion(_:seal:)``. Application role.
-    ///
-    /// Locks, in order: the workspace row (shared: rotation, retirement and destruction wait),
-    /// the secret's row (exclusive: writers of one name serialize), the data key's row (its
-    /// encryption count, checked before `seal` is called), the pruned versions. If the data key is missing or retired, the put throws
-    /// ``VaultError/dataKeyNotFound(workspace:version:)``; at its limit,
-    /// ``VaultError/dataKeyExhausted(workspace:version:)``; either way nothing is written.
+    /// See ``SecretStore/putSecretVersion(_:seal:)``. Application role, normally one statement
+    /// and one round trip: `put_secret` (schema migration 5) binds the workspace, locks its row
+    /// (shared: rotation, retirement and destruction wait) and the secret's row (writers of one
+    /// name serialize), checks check-and-set, checks that the version sealed is the next
+    /// number, counts the encryptions (``PutSecretRequest/encryptionsToCount``), prunes and
+    /// inserts, in its own implicit transaction. The value is sealed before the statement, with
+    /// the version this store expects (``PostgresVersionGuesses``); when the server answers
+    /// another number (a concurrent writer of the same name), it is sealed again with that one.
+    /// A refused or re-numbered value was never stored and is not counted: the encryption
+    /// count stays the exact number of values stored (docs/ARCHITECTURE.md, "Encryption
+    /// leases", says why that is safe for the nonce bound). After
+    /// ``Options/maxAttempts`` such answers the put runs as one transaction with `begin_put` /
+    /// `finish_put` instead, which reserves the number before sealing. If the data key is missing
+    /// or retired, the put throws ``VaultError/dataKeyNotFound(workspace:version:)``; at its
+    /// limit, ``VaultError/dataKeyExhausted(workspace:version:)``; either way nothing is written.
     public func putSecretVersion(
         _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8]
     ) async throws -> SecretVersionInfo {
         let labels = try PostgresCoding.labelsJSON(request.metadata.labels)
-        return try await transaction(.application, .workspace(request.workspace), operation: "writing a secret") { connection in
+        guard let counted = Int64(exactly: request.encryptionsToCount), counted < Int64.max / 2 else {
+            throw VaultError.invalidValue("cannot count \(request.encryptionsToCount) encryptions at once")
+        }
+        let ws = request.workspace
+        let name = request.name
+        var version = versionGuesses.guess(workspace: ws, name: name, expected: request.expectedCurrentVersion)
+        let attempts = max(1, options.maxAttempts)
+        for attempt in 1...attempts {
+            let ciphertext = try seal(version)
+            let answer: (status: String, version: Int64?, current: Int64?)
+            do {
+                answer = try await putStatement(request, version: version, ciphertext: ciphertext, count: counted, labels: labels)
+            } catch let error where PostgresErrors.isRetryable(PostgresErrors.unwrap(error)) && attempt < attempts {
+                // A concurrent first put of the same name, or a deadlock: nothing was written.
+                try await Task.sleep(for: .milliseconds(UInt64.random(in: 1...(5 << min(attempt, 5)))))
+                continue
+            } catch {
+                throw PostgresErrors.map(PostgresErrors.unwrap(error), endpoint: applicationEndpointForErrors, schema: schema)
+            }
+            if answer.status == "retry" {
+                version = try PostgresCoding.version(answer.version ?? -1)
+                continue
+            }
+            try Self.checkPutStatus(answer.status, request, current: answer.current)
+            versionGuesses.saw(workspace: ws, name: name, version: version)
+            return SecretVersionInfo(
+                workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
+                metadata: request.metadata,
+                createdAt: PostgresCoding.date(micros: PostgresCoding.micros(request.now)), deletedAt: nil)
+        }
+        // Lost the number race every time: reserve it first, then seal (two statements more).
+        let info = try await transaction(.application, .workspace(ws), operation: "writing a secret") { connection in
             try await put(connection, request, labels: labels, seal: seal)
+        }
+        versionGuesses.saw(workspace: ws, name: name, version: info.version)
+        return info
+    }
+
+    /// One `put_secret` statement: the answer's status, the next number (for `retry`) and the
+    /// current version (for `conflict`).
+    private func putStatement(
+        _ request: PutSecretRequest, version: UInt32, ciphertext: [UInt8], count: Int64, labels: String
+    ) async throws -> (status: String, version: Int64?, current: Int64?) {
+        let function = tables.putSecretFunction
+        let limit = request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }
+        let rows = try await rawStatement { connection in
+            try await connection.query("""
+                SELECT r_status, r_version, r_current FROM \(unescaped: function)(
+                    \(request.workspace), \(request.name), \(request.expectedCurrentVersion.map(Int64.init)),
+                    \(Int64(request.dataKeyVersion)), \(limit), \(count), \(Int64(version)), \(PostgresCoding.bytes(ciphertext)),
+                    \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
+                    \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now)),
+                    \(Int64(max(1, request.maxVersions))))
+                """, logger: logger).collect()
+        }
+        guard let row = rows.first else {
+            throw VaultError.storeCorrupted("put_secret returned no row for secret '\(request.name)' in workspace '\(request.workspace)'")
+        }
+        let (status, next, current) = try row.decode((String, Int64?, Int64?).self)
+        return (status, next, current)
+    }
+
+    /// Maps a put status other than `ok` (from `put_secret` or `begin_put`) to its error.
+    static func checkPutStatus(_ status: String, _ request: PutSecretRequest, current: Int64?) throws {
+        let ws = request.workspace
+        let name = request.name
+        switch status {
+        case "ok": return
+        case "workspace_not_found": throw VaultError.workspaceNotFound(ws)
+        case "workspace_shredded": throw VaultError.workspaceShredded(ws)
+        case "workspace_deleted": throw VaultError.workspaceDeleted(ws)
+        case "conflict":
+            throw VaultError.checkAndSetConflict(
+                workspace: ws, name: name, expected: request.expectedCurrentVersion ?? 0, actual: try PostgresCoding.version(current ?? -1))
+        case "versions_exhausted":
+            throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
+        case "dek_not_found": throw VaultError.dataKeyNotFound(workspace: ws, version: request.dataKeyVersion)
+        case "dek_exhausted": throw VaultError.dataKeyExhausted(workspace: ws, version: request.dataKeyVersion)
+        case "secret_vanished":
+            throw VaultError.storeCorrupted("the row of secret '\(name)' in workspace '\(ws)' vanished inside its transaction")
+        default:
+            throw VaultError.storeCorrupted("the server answered an unknown put status for secret '\(name)' in workspace '\(ws)'")
         }
     }
 
@@ -177,23 +265,7 @@ extension PostgresStore {
             throw VaultError.storeCorrupted("begin_put returned no row for secret '\(name)' in workspace '\(ws)'")
         }
         let (status, versionRaw, currentRaw) = try row.decode((String, Int64?, Int64?).self)
-        switch status {
-        case "ok": break
-        case "workspace_not_found": throw VaultError.workspaceNotFound(ws)
-        case "workspace_shredded": throw VaultError.workspaceShredded(ws)
-        case "workspace_deleted": throw VaultError.workspaceDeleted(ws)
-        case "conflict":
-            throw VaultError.checkAndSetConflict(
-                workspace: ws, name: name, expected: request.expectedCurrentVersion ?? 0, actual: try PostgresCoding.version(currentRaw ?? -1))
-        case "versions_exhausted":
-            throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
-        case "dek_not_found": throw VaultError.dataKeyNotFound(workspace: ws, version: request.dataKeyVersion)
-        case "dek_exhausted": throw VaultError.dataKeyExhausted(workspace: ws, version: request.dataKeyVersion)
-        case "secret_vanished":
-            throw VaultError.storeCorrupted("the row of secret '\(name)' in workspace '\(ws)' vanished inside its transaction")
-        default:
-            throw VaultError.storeCorrupted("begin_put answered an unknown status for secret '\(name)' in workspace '\(ws)'")
-        }
+        try Self.checkPutStatus(status, request, current: currentRaw)
         // Range-checked before use: a stored number outside 1…UInt32.max is a damaged store.
         let version = try PostgresCoding.version(versionRaw ?? -1)
         let ciphertext = try seal(version)

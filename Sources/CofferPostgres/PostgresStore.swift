@@ -44,6 +44,8 @@ public final class PostgresStore: RotatingSecretStore {
     let logger: Logger
     let options: Options
     let tables: Tables
+    /// Version numbers puts are likely to get (the one-statement put seals before it asks).
+    let versionGuesses = PostgresVersionGuesses()
     private let application: PostgresClient
     private let maintenance: PostgresClient?
     private let applicationEndpoint: PostgresErrors.Endpoint
@@ -64,6 +66,7 @@ public final class PostgresStore: RotatingSecretStore {
         let readSecretVersionFunction: String
         let beginPutFunction: String
         let finishPutFunction: String
+        let putSecretFunction: String
 
         init(schema: String) {
             let s = PostgresCoding.quoted(schema)
@@ -79,6 +82,7 @@ public final class PostgresStore: RotatingSecretStore {
             readSecretVersionFunction = "\(s).read_secret_version"
             beginPutFunction = "\(s).begin_put"
             finishPutFunction = "\(s).finish_put"
+            putSecretFunction = "\(s).put_secret"
         }
     }
 
@@ -226,6 +230,15 @@ public final class PostgresStore: RotatingSecretStore {
     func statement<T: Sendable>(operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await Self.run(application, endpoint: applicationEndpoint, schema: schema, logger: logger, body)
     }
+
+    /// Runs `body` on an application connection without mapping its errors (the caller decides
+    /// what to retry, then maps with ``applicationEndpointForErrors``).
+    func rawStatement<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await application.withConnection { connection in try await body(connection) }
+    }
+
+    /// The application endpoint, for mapping errors of ``rawStatement(_:)``.
+    var applicationEndpointForErrors: PostgresErrors.Endpoint { applicationEndpoint }
 
     /// Runs `body` in one transaction on the `access` pool after binding `binding`; retries the
     /// whole transaction on serialization failures and deadlocks.

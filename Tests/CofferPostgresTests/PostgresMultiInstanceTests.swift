@@ -2,6 +2,7 @@ import Coffer
 import CofferCrypto
 import CofferPostgres
 import Foundation
+import Synchronization
 import Testing
 
 /// Two PostgresStore instances with separate pools on one schema stand for two instances of a
@@ -39,6 +40,39 @@ struct PostgresMultiInstanceTests {
                 throw error
             }
             await second.close()
+        }
+    }
+
+    /// The one-statement put (`put_secret`) seals with the number this instance expects; when
+    /// another instance wrote in between, the server answers the right number, the value is
+    /// sealed again with it, and only that one is stored and counted.
+    @Test func aStaleVersionGuessResealsWithTheServersNumber() async throws {
+        try await Self.withTwoInstances { a, b in
+            try await Self.createWorkspace(a, "w")
+            let seals = Atomic<Int>(0)
+            let sealVersion: @Sendable (UInt32) throws -> [UInt8] = { version in
+                seals.add(1, ordering: .relaxed)
+                return Array("value-sealed-as-\(version)".utf8)
+            }
+            #expect(try await a.putSecretVersion(Self.request("s"), seal: sealVersion).version == 1)
+            #expect(try await b.putSecretVersion(Self.request("s"), seal: sealVersion).version == 2)   // guessed 1: resealed
+            #expect(try await b.putSecretVersion(Self.request("s"), seal: sealVersion).version == 3)   // guessed right
+            #expect(seals.load(ordering: .relaxed) == 4)
+            #expect(try await a.putSecretVersion(Self.request("s"), seal: sealVersion).version == 4)   // a guessed 2
+            #expect(seals.load(ordering: .relaxed) == 6)
+            for version in 1...UInt32(4) {
+                let stored = try #require(try await a.secretVersion(workspace: "w", name: "s", version: version))
+                #expect(stored.ciphertext == Array("value-sealed-as-\(version)".utf8))
+            }
+            // Check-and-set guesses expected + 1; a conflict writes nothing.
+            var cas = Self.request("s")
+            cas.expectedCurrentVersion = 4
+            #expect(try await b.putSecretVersion(cas, seal: sealVersion).version == 5)
+            await #expect(throws: VaultError.checkAndSetConflict(workspace: "w", name: "s", expected: 4, actual: 5)) {
+                _ = try await a.putSecretVersion(cas, seal: sealVersion)
+            }
+            // Only stored values are counted.
+            #expect(try await a.dataKeys(workspace: "w").first?.encryptionCount == 5)
         }
     }
 
