@@ -127,18 +127,36 @@ extension PostgresStore {
 
     /// See ``LifecycleSecretStore/appendAudit(count:chain:)``. Application role.
     ///
-    /// Three statements in one transaction: lock and read the head row (`FOR UPDATE`: appends
-    /// from every instance serialise here), then one statement that inserts every record (as
-    /// arrays, `unnest`) and moves the head, then COMMIT. Sequences are gapless because only the
-    /// holder of the head lock numbers records, and a failed append rolls back its records and
-    /// its head together. `chain` must return `count` records numbered `head.sequence + 1 …`
-    /// and a head naming the last of them; anything else writes nothing.
+    /// Normally one statement: this instance remembers the head it last wrote
+    /// (``PostgresAuditHeadCache``), chains the records after it, and one statement moves the head only
+    /// if it is still exactly that one (`UPDATE … WHERE sequence = … AND mac = …`, which waits
+    /// for a concurrent append and then re-checks) and inserts the records only if the head
+    /// moved, in its own implicit transaction. When another instance appended in between, that
+    /// statement changes nothing and the append runs the locked way: three statements in one
+    /// transaction — lock and read the head row (`FOR UPDATE`: appends from every instance
+    /// serialise here), the same insert-and-move statement, COMMIT; after such a miss the next
+    /// appends go the locked way directly for a while (instances of a busy fleet append in
+    /// turns, so the guess would mostly miss). Sequences are gapless
+    /// because records are only numbered after the head they follow, and a failed append rolls
+    /// back its records and its head together. `chain` must return `count` records numbered
+    /// `head.sequence + 1 …` and a head naming the last of them; anything else writes nothing.
     public func appendAudit(
         count: Int, chain: @Sendable (_ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
     ) async throws -> AuditChainHead {
         guard count >= 0 else { throw VaultError.invalidValue("an audit append needs a count of at least 0, not \(count)") }
+        if let cached = auditHeadCache.optimisticHead(), count > 0 {
+            let (records, newHead) = try Self.checkedChain(chain, after: cached, count: count)
+            let moved = try await statement(operation: "appending audit records") { connection in
+                try await self.insertAndMoveHead(connection, records, from: cached, to: newHead)
+            }
+            if moved {
+                auditHeadCache.wrote(newHead)
+                return newHead
+            }
+            auditHeadCache.missed()
+        }
         let t = tables
-        return try await transaction(.application, .storeWide, operation: "appending audit records") { connection in
+        let newHead = try await transaction(.application, .storeWide, operation: "appending audit records") { connection in
             let heads = try await connection.query("""
                 SELECT sequence, mac, key_version, seal FROM \(unescaped: t.auditHead) WHERE id FOR UPDATE
                 """, logger: logger).collect()
@@ -146,54 +164,84 @@ extension PostgresStore {
                 throw VaultError.storeCorrupted("the audit head row is missing")
             }
             let head = try await Self.storeErrors { try Self.chainHead(headRow) }
-            let (records, newHead) = try chain(head)
-            guard records.count == count,
-                  records.enumerated().allSatisfy({ $0.element.sequence == head.sequence + UInt64($0.offset) + 1 }),
-                  newHead.sequence == head.sequence + UInt64(count)
-            else {
-                throw VaultError.invalidValue(
-                    "an audit append must add \(count) record(s) numbered from \(head.sequence + 1) and a head at \(head.sequence + UInt64(count))")
-            }
+            let (records, newHead) = try Self.checkedChain(chain, after: head, count: count)
             if records.isEmpty && newHead == head { return head }
-            let sequences = records.map { Int64($0.sequence) }
-            let times = records.map { PostgresCoding.micros($0.event.time) }
-            let actors = records.map(\.event.actor)
-            let actions = records.map(\.event.action.rawValue)
-            let outcomes = records.map(\.event.outcome.rawValue)
-            // PostgresNIO has no arrays of optionals: each nullable column is a value array
-            // plus a "present" flag array.
-            let workspaces = records.map { $0.event.workspace ?? "" }
-            let hasWorkspace = records.map { $0.event.workspace != nil }
-            let names = records.map { $0.event.name ?? "" }
-            let hasName = records.map { $0.event.name != nil }
-            let versions = records.map { Int64($0.event.version ?? 0) }
-            let hasVersion = records.map { $0.event.version != nil }
-            let details = records.map { $0.event.detail ?? "" }
-            let hasDetail = records.map { $0.event.detail != nil }
-            let keyVersions = records.map { Int64($0.keyVersion) }
-            let macs = records.map { PostgresCoding.bytes($0.mac) }
-            let moved = try await connection.query("""
-                WITH r AS (
-                    INSERT INTO \(unescaped: t.auditLog) (\(unescaped: Self.auditColumns))
-                    SELECT s, tm, a, act, o, CASE WHEN hw THEN w END, CASE WHEN hn THEN n END,
-                           CASE WHEN hv THEN v END, CASE WHEN hd THEN d END, k, m
-                    FROM unnest(\(sequences)::bigint[], \(times)::bigint[], \(actors)::text[], \(actions)::text[],
-                                \(outcomes)::text[], \(workspaces)::text[], \(hasWorkspace)::boolean[], \(names)::text[],
-                                \(hasName)::boolean[], \(versions)::bigint[], \(hasVersion)::boolean[], \(details)::text[],
-                                \(hasDetail)::boolean[], \(keyVersions)::bigint[], \(macs)::bytea[])
-                         AS x(s, tm, a, act, o, w, hw, n, hn, v, hv, d, hd, k, m)
-                    RETURNING 1)
-                UPDATE \(unescaped: t.auditHead)
-                SET sequence = \(Int64(newHead.sequence)), mac = \(PostgresCoding.bytes(newHead.mac)),
-                    key_version = \(Int64(newHead.keyVersion)), seal = \(PostgresCoding.bytes(newHead.seal))
-                WHERE id AND sequence = \(Int64(head.sequence))
-                RETURNING (SELECT COUNT(*) FROM r)
-                """, logger: logger).collect()
-            guard let inserted = try moved.first?.decode(Int64.self), inserted == Int64(count) else {
+            guard try await self.insertAndMoveHead(connection, records, from: head, to: newHead) else {
                 throw VaultError.storeCorrupted("the audit head moved while its row was locked")
             }
             return newHead
         }
+        auditHeadCache.wrote(newHead)
+        return newHead
+    }
+
+    /// `chain(head)`, checked: `count` records numbered from `head.sequence + 1` and a head at
+    /// the last of them.
+    private static func checkedChain(
+        _ chain: (AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead), after head: AuditChainHead, count: Int
+    ) throws -> (records: [AuditRecord], head: AuditChainHead) {
+        let (records, newHead) = try chain(head)
+        guard records.count == count,
+              records.enumerated().allSatisfy({ $0.element.sequence == head.sequence + UInt64($0.offset) + 1 }),
+              newHead.sequence == head.sequence + UInt64(count)
+        else {
+            throw VaultError.invalidValue(
+                "an audit append must add \(count) record(s) numbered from \(head.sequence + 1) and a head at \(head.sequence + UInt64(count))")
+        }
+        return (records, newHead)
+    }
+
+    /// One statement: moves the head from `head` to `newHead` only if it is still exactly
+    /// `head`, and inserts `records` (as arrays, `unnest`) only if it moved.
+    /// - Returns: whether it moved (false: another append came first; nothing was written).
+    private func insertAndMoveHead(
+        _ connection: PostgresConnection, _ records: [AuditRecord], from head: AuditChainHead, to newHead: AuditChainHead
+    ) async throws -> Bool {
+        let t = tables
+        let sequences = records.map { Int64($0.sequence) }
+        let times = records.map { PostgresCoding.micros($0.event.time) }
+        let actors = records.map(\.event.actor)
+        let actions = records.map(\.event.action.rawValue)
+        let outcomes = records.map(\.event.outcome.rawValue)
+        // PostgresNIO has no arrays of optionals: each nullable column is a value array
+        // plus a "present" flag array.
+        let workspaces = records.map { $0.event.workspace ?? "" }
+        let hasWorkspace = records.map { $0.event.workspace != nil }
+        let names = records.map { $0.event.name ?? "" }
+        let hasName = records.map { $0.event.name != nil }
+        let versions = records.map { Int64($0.event.version ?? 0) }
+        let hasVersion = records.map { $0.event.version != nil }
+        let details = records.map { $0.event.detail ?? "" }
+        let hasDetail = records.map { $0.event.detail != nil }
+        let keyVersions = records.map { Int64($0.keyVersion) }
+        let macs = records.map { PostgresCoding.bytes($0.mac) }
+        let moved = try await connection.query("""
+            WITH h AS (
+                UPDATE \(unescaped: t.auditHead)
+                SET sequence = \(Int64(newHead.sequence)), mac = \(PostgresCoding.bytes(newHead.mac)),
+                    key_version = \(Int64(newHead.keyVersion)), seal = \(PostgresCoding.bytes(newHead.seal))
+                WHERE id AND sequence = \(Int64(head.sequence)) AND mac = \(PostgresCoding.bytes(head.mac))
+                RETURNING 1),
+            r AS (
+                INSERT INTO \(unescaped: t.auditLog) (\(unescaped: Self.auditColumns))
+                SELECT s, tm, a, act, o, CASE WHEN hw THEN w END, CASE WHEN hn THEN n END,
+                       CASE WHEN hv THEN v END, CASE WHEN hd THEN d END, k, m
+                FROM unnest(\(sequences)::bigint[], \(times)::bigint[], \(actors)::text[], \(actions)::text[],
+                            \(outcomes)::text[], \(workspaces)::text[], \(hasWorkspace)::boolean[], \(names)::text[],
+                            \(hasName)::boolean[], \(versions)::bigint[], \(hasVersion)::boolean[], \(details)::text[],
+                            \(hasDetail)::boolean[], \(keyVersions)::bigint[], \(macs)::bytea[])
+                     AS x(s, tm, a, act, o, w, hw, n, hn, v, hv, d, hd, k, m)
+                WHERE EXISTS (SELECT 1 FROM h)
+                RETURNING 1)
+            SELECT (SELECT COUNT(*) FROM h), (SELECT COUNT(*) FROM r)
+            """, logger: logger).collect()
+        guard let row = moved.first else { throw VaultError.storeCorrupted("the audit append returned no row") }
+        let (headsMoved, inserted) = try row.decode((Int64, Int64).self)
+        if headsMoved == 0 { return false }
+        guard inserted == Int64(records.count) else {
+            throw VaultError.storeCorrupted("the audit append inserted \(inserted) of \(records.count) records")
+        }
+        return true
     }
 
     /// See ``LifecycleSecretStore/auditHead()``. Application role.

@@ -1,4 +1,5 @@
 public import Coffer
+import CofferCrypto
 public import Logging
 public import PostgresNIO
 
@@ -46,6 +47,8 @@ public final class PostgresStore: RotatingSecretStore {
     let tables: Tables
     /// Version numbers puts are likely to get (the one-statement put seals before it asks).
     let versionGuesses = PostgresVersionGuesses()
+    /// The audit head this instance last wrote, for one-statement appends.
+    let auditHeadCache = PostgresAuditHeadCache()
     private let application: PostgresClient
     private let maintenance: PostgresClient?
     private let applicationEndpoint: PostgresErrors.Endpoint
