@@ -2,6 +2,7 @@ import Coffer
 import CofferCrypto
 import CofferPostgres
 import Foundation
+import Synchronization
 import Testing
 
 /// Two PostgresStore instances (two pools) on one schema: audit appends serialise into one
@@ -71,6 +72,41 @@ struct PostgresLifecycleMultiInstanceTests {
             #expect(records.contains { $0.event.workspace == nil && $0.event.detail == nil && $0.event.version == nil })
             #expect(records.contains { $0.event.version == 3 })
             #expect(try await b.auditRecords(AuditQuery(workspace: "w1", limit: 10_000)).allSatisfy { $0.event.workspace == "w1" })
+        }
+    }
+
+    /// The one-statement append assumes this instance's last head; when the other instance
+    /// appended in between, that statement writes nothing and the append locks the head.
+    @Test func aStaleHeadFallsBackToTheLockedAppend() async throws {
+        try await Multi.withTwoInstances { a, b in
+            let calls = Synchronization.Atomic<Int>(0)
+            @Sendable func append(_ store: PostgresStore, _ tag: String) async throws {
+                _ = try await store.appendAudit(count: 1) { head in
+                    calls.add(1, ordering: .relaxed)
+                    let sequence = head.sequence + 1
+                    let mac = Self.link(head.mac, sequence, tag)
+                    let record = AuditRecord(
+                        sequence: sequence,
+                        event: AuditEvent(time: Self.epoch, actor: tag, action: .get, outcome: .success, workspace: nil, name: nil),
+                        keyVersion: 1, mac: mac)
+                    return ([record], AuditChainHead(sequence: sequence, mac: mac, keyVersion: 1, seal: [1]))
+                }
+            }
+            try await append(a, "a1")   // locked (nothing cached yet)
+            try await append(a, "a2")   // one statement
+            try await append(b, "b1")   // locked
+            #expect(calls.load(ordering: .relaxed) == 3)
+            try await append(a, "a3")   // a's head is stale: one statement misses, then locked
+            #expect(calls.load(ordering: .relaxed) == 5)
+            let records = try await b.auditRecords(AuditQuery(limit: 100))
+            #expect(records.map(\.sequence) == [1, 2, 3, 4])
+            #expect(records.map(\.event.actor) == ["a1", "a2", "b1", "a3"])
+            var mac = AuditChainHead.genesis.mac
+            for record in records {
+                mac = Self.link(mac, record.sequence, record.event.actor)
+                #expect(record.mac == mac, "record \(record.sequence)")
+            }
+            #expect(try await a.auditHead().sequence == 4)
         }
     }
 
