@@ -28,6 +28,7 @@ func usage() -> Never {
     print("""
     usage: coffer-bench [--peers-format] [--sizes N,N,...] [--only ROW,ROW,...] [--threshold]
                         [--target-ms MS] [--check]
+           coffer-bench --threads T[,T...] [--api vault,into] [--sizes N] [--target-ms MS]
 
       --peers-format   print RES lines (peers/c/bench.h format) only
       --sizes          payload sizes in bytes (default 64,256,4096,65536)
@@ -38,6 +39,10 @@ func usage() -> Never {
       --target-ms      ms per repetition (default: $PEER_TARGET_MS or 300)
       --name NAME      secret name of the context (default github/oauth; AAD = 19 + its UTF-8 length)
       --check          only run the correctness checks (round trip, tamper detection)
+      --threads        aggregate seal+open pairs/s of T threads sharing one key (first --sizes
+                       size, default 256); pin with taskset (scripts/bench_cores.sh)
+      --api            with --threads: vault (allocating API, as the vault calls it), into
+                       (zero-allocation API); default both
 
     Each figure is the median of 3 repetitions of ~target ms (same scheme as bench.h).
     Context: workspace "acme", name "github/oauth", version 1 (31-byte AAD).
@@ -52,6 +57,9 @@ var rows = allRows
 var tgt = targetNs()
 var secretName = "github/oauth"
 var sizeMajor = false
+var threadCounts: [Int]? = nil
+var threadAPIs = ["vault", "into"]
+var sizesGiven = false
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     switch a {
@@ -67,11 +75,22 @@ while let a = args.popFirst() {
         let parsed = v.split(separator: ",").compactMap { Int($0) }
         guard !parsed.isEmpty, parsed.allSatisfy({ $0 >= 0 && $0 <= EnvelopeKey.maxPlaintextBytes }) else { usage() }
         sizes = parsed
+        sizesGiven = true
     case "--only":
         guard let v = args.popFirst() else { usage() }
         let parsed = v.split(separator: ",").map(String.init)
         guard !parsed.isEmpty, parsed.allSatisfy(allRows.contains) else { usage() }
         rows = parsed
+    case "--threads":
+        guard let v = args.popFirst() else { usage() }
+        let parsed = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        guard !parsed.isEmpty, parsed.count <= 16, parsed.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 256 }) else { usage() }
+        threadCounts = parsed.compactMap { $0 }
+    case "--api":
+        guard let v = args.popFirst() else { usage() }
+        let parsed = v.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !parsed.isEmpty, parsed.allSatisfy(["vault", "into"].contains) else { usage() }
+        threadAPIs = parsed
     case "--name":
         guard let v = args.popFirst() else { usage() }
         secretName = v
@@ -85,6 +104,11 @@ while let a = args.popFirst() {
 func fail(_ message: String) -> Never {
     printError("coffer-bench: \(message)")
     exit(1)
+}
+
+if let threadCounts {
+    runThreadScaling(counts: threadCounts, apis: threadAPIs, size: sizesGiven ? sizes[0] : 256, targetNs: tgt)
+    exit(0)
 }
 
 let context = EnvelopeContext.secret(workspace: "acme", name: secretName, version: 1)
