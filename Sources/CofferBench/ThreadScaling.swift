@@ -156,7 +156,7 @@ func runThreadScaling(counts: [Int], apis: [String], size: Int, targetNs: Double
             _ = repetition(key: key, api: api, threads: t, size: size, targetNs: targetNs / 4)  // warm-up
             let reps = (0..<3).map { _ in repetition(key: key, api: api, threads: t, size: size, targetNs: targetNs) }
             let median = reps.sorted()[1]
-            if t == counts.first { base = median / Double(t) }
+            if t == counts.first { base = median }
             func col(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
             print(api + String(repeating: " ", count: max(0, 6 - api.count)) + col(String(t), 9) + col(fmt1(median), 24)
                   + col(fmt1(median / Double(t)), 13) + col(fmt1(median / base), 13) + "x")

@@ -1,3 +1,4 @@
+import CofferBenchSupport
 import Coffer
 import CofferCrypto
 import CofferSQLite
@@ -17,6 +18,8 @@ enum CofferVaultBench {
         usage: coffer-vault-bench [--rounds N] [--ops N] [--warm-ms MS] [--json] [--dir DIR]
                coffer-vault-bench --audit [--rounds N] [--ops N] [--dir DIR]
                coffer-vault-bench --observability [--rounds N] [--ops N] [--dir DIR]
+               coffer-vault-bench --scaling 1,2,4,8,16 [--rounds N] [--ops N] [--dir DIR]
+               coffer-vault-bench --put-breakdown [--rounds N] [--ops N] [--dir DIR]
 
           --rounds   alternating rounds (default 7)
           --ops      puts/inserts and gets/selects per row per round (default 2000)
@@ -25,12 +28,17 @@ enum CofferVaultBench {
           --dir      directory for the database files (default: a new one under $TMPDIR)
           --audit    measure the audit log instead: put and warm get with audit off, on, on with synchronous reads
           --observability  measure metrics instead: warm get with metrics factory nil, no-op, real (docs/OBSERVABILITY.md)
+          --scaling LIST   throughput at each task count (1-256): vault put/get in 1 and in 16 workspaces next to
+                           raw GRDB insert/select; --ops is shared by the tasks (issue 14)
+          --put-breakdown  cost of each part of a put: the store's statements in cumulative subsets on the real
+                           schema, the full vault put, the audit chain's MACs and the seal (issue 14)
         """)
         exit(2)
     }
 
     static func main() async {
-        var rounds = 7, ops = 2000, warmMs = 300.0, json = false, audit = false, observability = false
+        var rounds = 7, ops = 2000, warmMs = 300.0, json = false, audit = false, observability = false, breakdown = false
+        var scaling: [Int]?
         var dir: String?
         var args = CommandLine.arguments.dropFirst()
         while let a = args.popFirst() {
@@ -42,10 +50,22 @@ enum CofferVaultBench {
             case "--json": json = true
             case "--audit": audit = true
             case "--observability": observability = true
+            case "--put-breakdown": breakdown = true
+            case "--scaling":
+                guard let v = args.popFirst(), let levels = ScalingTable.levels(v, maximum: 256) else { usage() }
+                scaling = levels
             default: usage()
             }
         }
         do {
+            if let scaling {
+                print(try await ScalingRun(rounds: rounds, ops: ops, levels: scaling, directory: dir).run())
+                return
+            }
+            if breakdown {
+                print(try await PutBreakdownRun(rounds: rounds, ops: ops, directory: dir).run())
+                return
+            }
             if observability {
                 print(try await ObservabilityCostRun(rounds: rounds, ops: ops, directory: dir).run())
                 return

@@ -1,0 +1,260 @@
+import CofferBenchSupport
+import Coffer
+import CofferCrypto
+import CofferSQLite
+import Foundation
+import GRDB
+import Logging
+
+/// `coffer-vault-bench --put-breakdown`: what each part of a SQLite put costs (issue 14).
+///
+/// Every variant runs on its own database file created by ``SQLiteStore`` (so the real schema,
+/// migrations v1–v3) with one workspace made by `Vault.createWorkspace` (its workspace row and
+/// data key 1), in one process, in alternating rounds. Variants 1–7 execute, through a GRDB
+/// `DatabasePool` opened like the store's (WAL, synchronous NORMAL, foreign keys, secure
+/// delete), one write transaction per put holding cumulative subsets of the statements
+/// `SQLiteStore.putSecretVersion(_:seal:audit:)` runs for an unconditional put of a new name
+/// (`refuseInactiveWorkspace`, `nextVersion`, `countEncryption`, the `secret_versions` insert,
+/// `appendAudit`), copied verbatim from SQLiteStore.swift, SQLiteStore+RotationRows.swift,
+/// SQLiteStore+Lifecycle.swift and SQLiteStore+Audit.swift at the time of writing; variant 8 is
+/// `WorkspaceScope.put` itself. Separately, without a database: the two keyed BLAKE2b MACs of
+/// the audit chain per put (record and head seal, messages of the real lengths) and the AES-GCM
+/// seal of the token.
+struct PutBreakdownRun: Sendable {
+    var rounds: Int
+    var ops: Int
+    var directory: String?
+
+    /// One cumulative variant: its label and which B-trees its statements touch.
+    struct Variant {
+        var label: String
+        var touches: String
+    }
+
+    static let variants: [Variant] = [
+        Variant(label: "1 raw insert of the blob", touches: "raw_versions (rowid table) + its PK index"),
+        Variant(label: "2 + workspace check + secrets bump", touches: "+ workspaces PK (read, and FK check); secrets (WITHOUT ROWID, PK)"),
+        Variant(label: "3 version row instead of raw row", touches: "secret_versions (WITHOUT ROWID, PK) + secret_versions_dek; FK -> secrets"),
+        Variant(label: "4 + data-key counter UPDATE", touches: "+ data_keys (WITHOUT ROWID, PK); workspaces PK (min_dek_version)"),
+        Variant(label: "5 + audit head read + record insert", touches: "+ audit_head (read); audit_log (rowid) + audit_log_workspace + audit_log_time"),
+        Variant(label: "6 + audit head upsert (all store SQL)", touches: "+ audit_head (1 row)"),
+        Variant(label: "7 + chain MACs and seal in the txn", touches: "(no more SQL: 2 BLAKE2b MACs + AES-GCM seal)"),
+        Variant(label: "8 vault put (WorkspaceScope.put)", touches: "all of the above + vault (validation, DEK cache, metrics, async)"),
+    ]
+
+    func run() async throws -> String {
+        try await BenchDirectory.with(directory, prefix: "coffer-put-breakdown") { try await run(in: $0) }
+    }
+
+    private func run(in dir: String) async throws -> String {
+        let logger = Logger(label: "coffer.put-breakdown") { _ in SwiftLogNoOpLogHandler() }
+        let kek = try LocalKEK(SymmetricKey.generate())
+        var vaults: [Vault] = []
+        var pools: [DatabasePool] = []
+        for v in Self.variants.indices {
+            let path = "\(dir)/v\(v + 1).db"
+            let vault = Vault(store: try SQLiteStore(path: path, logger: logger), kek: kek, logger: logger)
+            try await vault.createWorkspace("bench")
+            vaults.append(vault)
+            pools.append(try BenchPool.open(path: path, label: "bench.breakdown.\(v + 1)", secureDelete: true))
+        }
+        // Variants 1 and 2 insert the blob into a table shaped like RawBaseline's.
+        for pool in pools[0...1] {
+            try await pool.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE raw_versions (
+                        workspace_id TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, ciphertext BLOB NOT NULL,
+                        PRIMARY KEY (workspace_id, name, version)
+                    ) STRICT
+                    """)
+            }
+        }
+        let scope = try vaults[Self.variants.count - 1].workspace("bench", actor: "bench")
+        let token = SecretBytes((0..<BenchRun.tokenBytes).map { _ in UInt8.random(in: 0...255) })
+        let envelope = try EnvelopeKey(SymmetricKey.generate(), id: 1)
+        let macKey = KeyedHash(key: SymmetricKey.generate())
+        let blob = try envelope.seal(token, context: .secret(workspace: "bench", name: "bench/token", version: 1))
+        let mac = [UInt8](repeating: 7, count: KeyedHash.byteCount)
+        let sql = SQLVariants(workspace: "bench", blob: Data(blob), mac: Data(mac), envelope: envelope, macKey: macKey, token: token)
+
+        // Sequence numbers continue after the records `createWorkspace` appended.
+        var counts = [Int64](repeating: 0, count: Self.variants.count)
+        for v in pools.indices {
+            counts[v] = try await pools[v].read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM audit_log") ?? 0 }
+        }
+        // Warm-up (not recorded): statement caches, pages, the DEK cache.
+        for i in 0..<200 {
+            for v in 0..<(Self.variants.count - 1) {
+                counts[v] += 1
+                try sql.put(variant: v + 1, pool: pools[v], name: "warmup/\(i)", count: counts[v])
+            }
+            try await scope.put("warmup/\(i)", value: token)
+        }
+
+        var samples = Self.variants.map { Samples(name: $0.label) }
+        var macs = Samples(name: "audit chain: 2 keyed BLAKE2b MACs (record + head seal)")
+        var seals = Samples(name: "AES-256-GCM seal of the 256-byte token (EnvelopeKey)")
+        for round in 0..<rounds {
+            let names = (0..<ops).map { "bench/r\(round)/token-\($0)" }
+            var t = [Double](repeating: 0, count: Self.variants.count), c = t
+            for k in 0..<Self.variants.count {
+                let v = (k + round) % Self.variants.count
+                let c0 = Samples.cpuNow()
+                let t0 = Samples.now()
+                if v == Self.variants.count - 1 {
+                    for n in names { try await scope.put(n, value: token) }
+                } else {
+                    for n in names {
+                        counts[v] += 1
+                        try sql.put(variant: v + 1, pool: pools[v], name: n, count: counts[v])
+                    }
+                }
+                t[v] = (Samples.now() - t0) / Double(ops)
+                c[v] = (Samples.cpuNow() - c0) / Double(ops)
+            }
+            for v in samples.indices { samples[v].record(t[v], cpu: c[v]) }
+
+            var sink = 0
+            let m0 = Samples.now()
+            for n in names { sink &+= try sql.chainMACs(name: n, sequence: UInt64(round * ops + 1)) }
+            let m1 = Samples.now()
+            for n in names { sink &+= try sql.seal(name: n, version: 1).count }
+            let m2 = Samples.now()
+            precondition(sink != 42)
+            macs.record((m1 - m0) / Double(ops), cpu: 0)
+            seals.record((m2 - m1) / Double(ops), cpu: 0)
+        }
+
+        func f(_ x: Double) -> String { String(format: "%.2f", x) }
+        func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: Swift.max(0, w - s.count)) }
+        func lpad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: Swift.max(0, w - s.count)) + s }
+        var out = "coffer-vault-bench --put-breakdown: SQLite, real schema, 256-byte token (290-byte sealed blob), "
+            + "one write transaction per put, \(rounds) rounds x \(ops) puts per variant (alternating)\n"
+        out += pad("variant (cumulative)", 42) + lpad("us/put", 9) + lpad("delta", 9) + lpad("x raw", 8) + lpad("CPU us", 9) + "  B-trees written or read\n"
+        out += String(repeating: "-", count: 150) + "\n"
+        let raw = samples[0].median
+        var previous = Double.nan
+        for (v, s) in samples.enumerated() {
+            let delta = v == 0 ? "" : f((s.median - previous) / 1e3)
+            out += pad(s.name, 42) + lpad(f(s.median / 1e3), 9) + lpad(delta, 9) + lpad(f(s.median / raw) + "x", 8)
+                + lpad(f(Samples.median(s.cpu) / 1e3), 9) + "  " + Self.variants[v].touches + "\n"
+            previous = s.median
+        }
+        out += "\nwithout a database (same rounds):\n"
+        for s in [macs, seals] { out += pad(s.name, 56) + lpad(f(s.median / 1e3), 9) + " us/put\n" }
+        return out
+    }
+}
+
+/// The store's statements for an unconditional put of a new name, in the cumulative subsets
+/// ``PutBreakdownRun`` measures (copied from the store; see there).
+struct SQLVariants: Sendable {
+    var workspace: String
+    var blob: Data
+    var mac: Data
+    var envelope: EnvelopeKey
+    var macKey: KeyedHash
+    var token: SecretBytes
+
+    static let rawInsert = "INSERT INTO raw_versions (workspace_id, name, version, ciphertext) VALUES (?, ?, ?, ?)"
+    /// `SQLiteStore.refuseInactiveWorkspace`.
+    static let workspaceCheck = "SELECT shredded_at IS NOT NULL FROM workspaces WHERE id = ? AND deleted_at IS NOT NULL"
+    /// `SQLiteStore.nextVersion`.
+    static let bump = """
+        INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)
+        ON CONFLICT (workspace_id, name) DO UPDATE SET last_version = last_version + 1
+        RETURNING last_version
+        """
+    /// `SQLiteStore.countEncryption`.
+    static let counter = """
+        UPDATE data_keys SET encryption_count = encryption_count + 1
+        WHERE workspace_id = ?1 AND version = ?2
+          AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
+          AND (?3 IS NULL OR encryption_count < ?3)
+        """
+    /// `SQLiteStore.insertVersion`.
+    static let versionInsert = """
+        INSERT INTO secret_versions
+            (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    /// `SQLiteStore.storedAuditHead`.
+    static let headRead = "SELECT sequence, mac, key_version, seal FROM audit_head WHERE id = 1"
+    /// `SQLiteStore.appendAudit`.
+    static let recordInsert = """
+        INSERT INTO audit_log
+            (sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let headUpsert = """
+        INSERT INTO audit_head (id, sequence, mac, key_version, seal) VALUES (1, ?1, ?2, ?3, ?4)
+        ON CONFLICT (id) DO UPDATE SET sequence = ?1, mac = ?2, key_version = ?3, seal = ?4
+        """
+
+    /// One put of `name` as variant `variant` (1–7 of ``PutBreakdownRun/variants``), in one
+    /// write transaction. `count` numbers the variant's puts after the existing records: variant 5 reads the head
+    /// but does not advance it, so its records take the sequence numbers from there.
+    func put(variant: Int, pool: DatabasePool, name: String, count: Int64) throws {
+        try pool.write { db in
+            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            if variant >= 2 {
+                _ = try Bool.fetchOne(db.cachedStatement(sql: Self.workspaceCheck), arguments: [workspace])
+            }
+            var version: Int64 = 1
+            if variant >= 2 {
+                version = try Int64.fetchOne(db.cachedStatement(sql: Self.bump), arguments: [workspace, name]) ?? 0
+            }
+            if variant >= 4 {
+                try db.cachedStatement(sql: Self.counter)
+                    .execute(arguments: [workspace, 1, Int64(RotationPolicy.defaultMaxEncryptionsPerDataKey)])
+                precondition(db.changesCount == 1)
+            }
+            var ciphertext = blob
+            if variant >= 7 { ciphertext = Data(try seal(name: name, version: UInt32(version))) }
+            if variant <= 2 {
+                try db.cachedStatement(sql: Self.rawInsert).execute(arguments: [workspace, name, version, ciphertext])
+            } else {
+                try db.cachedStatement(sql: Self.versionInsert).execute(arguments: [
+                    workspace, name, version, 1, ciphertext, "raw", nil, "{}", nil, now,
+                ])
+            }
+            guard variant >= 5 else { return }
+            let head = try Row.fetchOne(db.cachedStatement(sql: Self.headRead))
+            let sequence = max((head.flatMap { $0[0] as Int64? } ?? 0) + 1, count)
+            var recordMAC = mac, seal = mac
+            if variant >= 7 {
+                recordMAC = Data(try macKey.mac(Self.recordMessage(name: name)))
+                seal = Data(try macKey.mac(Self.headMessage))
+            }
+            try db.cachedStatement(sql: Self.recordInsert).execute(arguments: [
+                sequence, now, "bench", "put", "success", workspace, name, version, "data key 1", 1, recordMAC,
+            ])
+            guard variant >= 6 else { return }
+            try db.cachedStatement(sql: Self.headUpsert).execute(arguments: [sequence, recordMAC, 1, seal])
+        }
+    }
+
+    /// The record MAC message of a put by actor "bench" in workspace "bench" (docs/FORMAT.md
+    /// "Audit chain"): its length is what the MAC's cost depends on.
+    static func recordMessage(name: String) -> [UInt8] {
+        let fields = "coffer/audit/v1".utf8.count + 32 + 8 + 8 + (4 + 5) + (4 + 3) + (4 + 7) + (1 + 4 + 5)
+            + (1 + 4 + name.utf8.count) + (1 + 4) + (1 + 4 + "data key 1".utf8.count) + 4
+        return [UInt8](repeating: 0x5A, count: fields)
+    }
+
+    /// The head message: `"coffer/audit-head/v1" ‖ u64 sequence ‖ mac[32]`.
+    static let headMessage = [UInt8](repeating: 0x5A, count: "coffer/audit-head/v1".utf8.count + 8 + 32)
+
+    /// The two MACs the audit chain computes per put (record, then head seal); returns a byte
+    /// of them so the work is observable.
+    func chainMACs(name: String, sequence: UInt64) throws -> Int {
+        let record = try macKey.mac(Self.recordMessage(name: name))
+        let head = try macKey.mac(Self.headMessage)
+        return Int(record[0] ^ head[0] ^ UInt8(truncatingIfNeeded: sequence))
+    }
+
+    /// The vault's seal of the token for (`name`, `version`) (`VaultCore.seal`).
+    func seal(name: String, version: UInt32) throws -> [UInt8] {
+        try envelope.seal(token, context: .secret(workspace: workspace, name: name, version: version))
+    }
+}
