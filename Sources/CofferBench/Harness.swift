@@ -74,11 +74,16 @@ func measure<Op: BenchOp>(_ op: inout Op, targetNs tgt: Double) -> Measurement {
 }
 
 /// `%.1f` without Foundation.
-func fmt1(_ x: Double) -> String {
+func fmt1(_ x: Double) -> String { fixed(x, "%.1f") }
+
+/// `%.2f` without Foundation.
+func fmt2(_ x: Double) -> String { fixed(x, "%.2f") }
+
+private func fixed(_ x: Double, _ format: String) -> String {
     var buf = [UInt8](repeating: 0, count: 64)
     let n = withVaList([x]) { args in
         buf.withUnsafeMutableBufferPointer { b in
-            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { vsnprintf($0, b.count, "%.1f", args) }
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { vsnprintf($0, b.count, format, args) }
         }
     }
     return String(decoding: buf[0..<Int(max(0, min(n, 63)))], as: UTF8.self)

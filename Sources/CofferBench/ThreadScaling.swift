@@ -18,7 +18,10 @@ import CofferCrypto
 // Each repetition: the threads meet at a barrier, then each runs seal+open pairs for the
 // target time and counts them; the repetition's figure is the sum over threads of
 // pairs / own elapsed time. One unrecorded warm-up repetition, then 3; the median is printed.
-// Machine-readable line per (api, threads): `THREADS<TAB>api<TAB>threads<TAB>pairs_per_s<TAB>reps`.
+// Machine-readable line per (api, threads):
+// `THREADS<TAB>api<TAB>threads<TAB>pairs_per_s<TAB>reps<TAB>pairs_per_cpu_s_per_thread<TAB>cpu_over_wall`.
+// The last two tell serialisation from load: a lock or a contended cache line raises the CPU
+// per pair (or idles the threads with CPUs free); other processes only lower CPU/wall.
 
 /// A closure run on a new POSIX thread.
 private final class ThreadBody {
@@ -96,9 +99,28 @@ private struct PairLoop {
     }
 }
 
-/// Pairs per second of `threads` threads for `api` ("vault" or "into"), one repetition.
-private func repetition(key: EnvelopeKey, api: String, threads: Int, size: Int, targetNs: Double) -> Double {
-    let rates = UnsafeMutableBufferPointer<Double>.allocate(capacity: threads)
+/// CPU time of the calling thread in ns.
+private func threadCPUNs() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
+}
+
+/// One repetition's figures.
+private struct Repetition {
+    /// Sum over threads of pairs / own wall time.
+    var pairsPerSecond: Double
+    /// Sum over threads of pairs / own CPU time, divided by the thread count: what one thread
+    /// does per CPU second. It stays flat when threads do not slow each other down through
+    /// shared cache lines or spinning, whatever other processes take.
+    var pairsPerCPUSecond: Double
+    /// Mean over threads of own CPU time / own wall time (1.0: never off the CPU).
+    var utilisation: Double
+}
+
+/// `threads` threads for `api` ("vault" or "into"), one repetition.
+private func repetition(key: EnvelopeKey, api: String, threads: Int, size: Int, targetNs: Double) -> Repetition {
+    let rates = UnsafeMutableBufferPointer<Double>.allocate(capacity: 3 * threads)
     rates.initialize(repeating: 0)
     let barrier = UnsafeMutablePointer<pthread_barrier_t>.allocate(capacity: 1)
     pthread_barrier_init(barrier, nil, UInt32(threads))
@@ -113,6 +135,7 @@ private func repetition(key: EnvelopeKey, api: String, threads: Int, size: Int, 
         defer { loop.deallocate() }
         pthread_barrier_wait(barrier)
         var pairs = 0
+        let c0 = threadCPUNs()
         let t0 = nowNs()
         var elapsed = 0.0
         repeat {
@@ -123,9 +146,17 @@ private func repetition(key: EnvelopeKey, api: String, threads: Int, size: Int, 
             elapsed = nowNs() - t0
         } while elapsed < targetNs
         if loop.acc != pairs * size { fail("seal/open round trip returned wrong lengths") }
-        rates[i] = Double(pairs) / elapsed * 1e9  // each thread writes only its own slot; read after join
+        let cpu = threadCPUNs() - c0
+        // Each thread writes only its own slots; main reads them after pthread_join.
+        rates[3 * i] = Double(pairs) / elapsed * 1e9
+        rates[3 * i + 1] = Double(pairs) / cpu * 1e9
+        rates[3 * i + 2] = cpu / elapsed
     }
-    return rates.reduce(0, +)
+    let n = Double(threads)
+    return Repetition(
+        pairsPerSecond: (0..<threads).reduce(0) { $0 + rates[3 * $1] },
+        pairsPerCPUSecond: (0..<threads).reduce(0) { $0 + rates[3 * $1 + 1] } / n,
+        utilisation: (0..<threads).reduce(0) { $0 + rates[3 * $1 + 2] } / n)
 }
 
 /// The `Cpus_allowed_list` of this process (what taskset set), or "?".
@@ -149,18 +180,21 @@ func runThreadScaling(counts: [Int], apis: [String], size: Int, targetNs: Double
     let allowed = allowedCPUs()
     print("coffer-bench --threads: \(size)-byte token, one seal then one open per pair, one EnvelopeKey(.automatic) shared by all threads, "
           + "\(fmt1(targetNs / 1e6)) ms x 3 (median), CPUs allowed: \(allowed)")
-    print("api     threads   pairs/s (all threads)   per thread  vs first row")
+    print("api     threads   pairs/s (all threads)   per thread  vs first row   pairs/CPU-s per thread   CPU/wall")
     for api in apis {
         var base = Double.nan
         for t in counts {
             _ = repetition(key: key, api: api, threads: t, size: size, targetNs: targetNs / 4)  // warm-up
             let reps = (0..<3).map { _ in repetition(key: key, api: api, threads: t, size: size, targetNs: targetNs) }
-            let median = reps.sorted()[1]
+            let mid = reps.sorted { $0.pairsPerSecond < $1.pairsPerSecond }[1]
+            let median = mid.pairsPerSecond
             if t == counts.first { base = median }
             func col(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
             print(api + String(repeating: " ", count: max(0, 6 - api.count)) + col(String(t), 9) + col(fmt1(median), 24)
-                  + col(fmt1(median / Double(t)), 13) + col(fmt1(median / base), 13) + "x")
-            print("THREADS\t\(api)\t\(t)\t\(fmt1(median))\t\(reps.map(fmt1).joined(separator: ","))")
+                  + col(fmt1(median / Double(t)), 13) + col(fmt2(median / base) + "x", 13)
+                  + col(fmt1(mid.pairsPerCPUSecond), 25) + col(fmt2(mid.utilisation), 11))
+            print("THREADS\t\(api)\t\(t)\t\(fmt1(median))\t\(reps.map { fmt1($0.pairsPerSecond) }.joined(separator: ","))"
+                  + "\t\(fmt1(mid.pairsPerCPUSecond))\t\(fmt2(mid.utilisation))")
             flushOutput()
         }
     }
