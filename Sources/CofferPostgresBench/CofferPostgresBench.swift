@@ -1,3 +1,4 @@
+import CofferBenchSupport
 import Coffer
 import Foundation
 import PostgresNIO
@@ -14,6 +15,7 @@ enum CofferPostgresBench {
     static func usage() -> Never {
         print("""
         usage: coffer-postgres-bench [--rounds N] [--ops N] [--concurrency N] [--audit on|off|writes] [--json]
+               coffer-postgres-bench --scaling 1,2,4,8,16 [--rounds N] [--ops N]
 
           --rounds       alternating rounds (default 7)
           --ops          operations per row per round and mode (default 2000)
@@ -21,6 +23,8 @@ enum CofferPostgresBench {
           --audit        keep the audit log (on, default), not at all (off), or only for writes and
                          failures (writes: successful reads not recorded), to measure what it costs
           --json         print one JSON object instead of the table
+          --scaling LIST throughput at each task count N (1-64), pool of N connections: vault put/get in 1
+                         and in 16 workspaces next to raw insert/select, audit on; --ops is shared by the tasks
 
         environment: COFFER_TEST_POSTGRES_URL (maintenance role), COFFER_TEST_POSTGRES_APP_URL
         (application role), e.g. from: eval "$(bash scripts/postgres.sh start)"
@@ -45,6 +49,7 @@ enum CofferPostgresBench {
     static func main() async {
         var rounds = 7, ops = 2000, concurrency = 16, json = false, audit = true
         var reads = AuditConfiguration.ReadAuditing.buffered
+        var scaling: [Int]?
         var args = CommandLine.arguments.dropFirst()
         while let a = args.popFirst() {
             switch a {
@@ -52,6 +57,9 @@ enum CofferPostgresBench {
             case "--ops": guard let v = args.popFirst().flatMap({ Int($0) }), v > 0 else { usage() }; ops = v
             case "--concurrency": guard let v = args.popFirst().flatMap({ Int($0) }), v > 1 else { usage() }; concurrency = v
             case "--json": json = true
+            case "--scaling":
+                guard let v = args.popFirst(), let levels = ScalingTable.levels(v, maximum: 64) else { usage() }
+                scaling = levels
             case "--audit":
                 switch args.popFirst() {
                 case "on": audit = true
@@ -70,6 +78,12 @@ enum CofferPostgresBench {
             exit(2)
         }
         do {
+            if let scaling {
+                let run = PostgresScalingRun(
+                    rounds: rounds, ops: ops, levels: scaling, maintenance: maintenance, application: application)
+                print(try await run.run())
+                return
+            }
             let run = PostgresBenchRun(
                 rounds: rounds, ops: ops, concurrency: concurrency, maintenance: maintenance, application: application, audit: audit, reads: reads)
             let report = try await run.run()

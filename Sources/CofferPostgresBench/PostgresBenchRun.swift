@@ -127,11 +127,11 @@ struct PostgresBenchRun: Sendable {
         // server's plan and buffer caches.
         for (m, mode) in modes.enumerated() {
             let names = (0..<min(ops, 32 * mode.tasks)).map { "warmup/m\(m)/t\($0)" }
-            _ = try await Self.timed(names, tasks: mode.tasks) { try await mode.raw.insert(name: $0, blob: blob); return 0 }
-            _ = try await Self.timed(names, tasks: mode.tasks) { try await mode.scope.put($0, value: token); return 0 }
-            _ = try await Self.timed(names, tasks: mode.tasks) { try await mode.raw.select(name: $0) }
-            _ = try await Self.timed(names, tasks: mode.tasks) { try await mode.raw.selectBound(name: $0) }
-            _ = try await Self.timed(names, tasks: mode.tasks) { try await mode.scope.get($0).value.count }
+            _ = try await ConcurrentOps.timed(names, tasks: mode.tasks) { try await mode.raw.insert(name: $0, blob: blob); return 0 }
+            _ = try await ConcurrentOps.timed(names, tasks: mode.tasks) { try await mode.scope.put($0, value: token); return 0 }
+            _ = try await ConcurrentOps.timed(names, tasks: mode.tasks) { try await mode.raw.select(name: $0) }
+            _ = try await ConcurrentOps.timed(names, tasks: mode.tasks) { try await mode.raw.selectBound(name: $0) }
+            _ = try await ConcurrentOps.timed(names, tasks: mode.tasks) { try await mode.scope.get($0).value.count }
         }
 
         var samples = modes.map { ModeSamples($0.label) }
@@ -146,9 +146,9 @@ struct PostgresBenchRun: Sendable {
                     let c0 = Samples.cpuNow()
                     let t: Double
                     if side == 0 {
-                        (t, _) = try await Self.timed(names, tasks: mode.tasks) { try await mode.raw.insert(name: $0, blob: blob); return 0 }
+                        (t, _) = try await ConcurrentOps.timed(names, tasks: mode.tasks) { try await mode.raw.insert(name: $0, blob: blob); return 0 }
                     } else {
-                        (t, _) = try await Self.timed(names, tasks: mode.tasks) { try await mode.scope.put($0, value: token); return 0 }
+                        (t, _) = try await ConcurrentOps.timed(names, tasks: mode.tasks) { try await mode.scope.put($0, value: token); return 0 }
                     }
                     tp[side] = t
                     cp[side] = (Samples.cpuNow() - c0) / Double(ops)
@@ -165,9 +165,9 @@ struct PostgresBenchRun: Sendable {
                     let c0 = Samples.cpuNow()
                     let (t, s): (Double, Int)
                     switch side {
-                    case 0: (t, s) = try await Self.timed(order, tasks: mode.tasks) { try await mode.raw.select(name: $0) }
-                    case 1: (t, s) = try await Self.timed(order, tasks: mode.tasks) { try await mode.raw.selectBound(name: $0) }
-                    default: (t, s) = try await Self.timed(order, tasks: mode.tasks) { try await mode.scope.get($0).value.count }
+                    case 0: (t, s) = try await ConcurrentOps.timed(order, tasks: mode.tasks) { try await mode.raw.select(name: $0) }
+                    case 1: (t, s) = try await ConcurrentOps.timed(order, tasks: mode.tasks) { try await mode.raw.selectBound(name: $0) }
+                    default: (t, s) = try await ConcurrentOps.timed(order, tasks: mode.tasks) { try await mode.scope.get($0).value.count }
                     }
                     sink &+= s
                     tg[side] = t
@@ -183,36 +183,5 @@ struct PostgresBenchRun: Sendable {
         // Every get returned the 290-byte blob or the 256-byte token.
         precondition(sink == rounds * ops * modes.count * (2 * (Self.tokenBytes + CiphertextHeader.overhead) + Self.tokenBytes))
         return PostgresBenchReport(rounds: rounds, ops: ops, concurrency: concurrency, modes: samples)
-    }
-
-    /// Runs `body` once per name, spread over `tasks` concurrent tasks (names `i`, `i + tasks`,
-    /// …); with one task, inline. Returns wall-clock ns per operation (for several tasks: the
-    /// inverse of throughput) and the sum of what `body` returned.
-    static func timed(
-        _ names: [String], tasks: Int, _ body: @escaping @Sendable (String) async throws -> Int
-    ) async throws -> (Double, Int) {
-        let t0 = Samples.now()
-        var sum = 0
-        if tasks <= 1 {
-            for n in names { sum &+= try await body(n) }
-        } else {
-            sum = try await withThrowingTaskGroup(of: Int.self) { group in
-                for k in 0..<tasks {
-                    group.addTask {
-                        var s = 0
-                        var i = k
-                        while i < names.count {
-                            s &+= try await body(names[i])
-                            i += tasks
-                        }
-                        return s
-                    }
-                }
-                var total = 0
-                for try await s in group { total &+= s }
-                return total
-            }
-        }
-        return ((Samples.now() - t0) / Double(max(1, names.count)), sum)
     }
 }
