@@ -17,7 +17,10 @@ import Logging
 /// (`refuseInactiveWorkspace`, `nextVersion`, `countEncryption`, the `secret_versions` insert,
 /// `appendAudit`), copied verbatim from SQLiteStore.swift, SQLiteStore+RotationRows.swift,
 /// SQLiteStore+Lifecycle.swift and SQLiteStore+Audit.swift at the time of writing; variant 8 is
-/// `WorkspaceScope.put` itself. Separately, without a database: the two keyed BLAKE2b MACs of
+/// `WorkspaceScope.put` itself. Variant 4 counts encryptions as a vault with encryption leases
+/// does (default lease 64): the put that takes a lease adds 64 to `data_keys.encryption_count`,
+/// the next 63 only check the key (`encryptionsToCount` 0). Side variant 4' is variant 3 plus
+/// the per-put `+1` UPDATE of the code before leases, to show what leasing saves. Separately, without a database: the two keyed BLAKE2b MACs of
 /// the audit chain per put (record and head seal, messages of the real lengths) and the AES-GCM
 /// seal of the token.
 struct PutBreakdownRun: Sendable {
@@ -35,12 +38,21 @@ struct PutBreakdownRun: Sendable {
         Variant(label: "1 raw insert of the blob", touches: "raw_versions (rowid table) + its PK index"),
         Variant(label: "2 + workspace check + secrets bump", touches: "+ workspaces PK (read, and FK check); secrets (WITHOUT ROWID, PK)"),
         Variant(label: "3 version row instead of raw row", touches: "secret_versions (WITHOUT ROWID, PK) + secret_versions_dek; FK -> secrets"),
-        Variant(label: "4 + data-key counter UPDATE", touches: "+ data_keys (WITHOUT ROWID, PK); workspaces PK (min_dek_version)"),
+        Variant(label: "4 + data-key check, leased", touches: "+ data_keys PK (read; every 64th put: UPDATE +64); workspaces PK"),
         Variant(label: "5 + audit head read + record insert", touches: "+ audit_head (read); audit_log (rowid) + audit_log_workspace + audit_log_time"),
         Variant(label: "6 + audit head upsert (all store SQL)", touches: "+ audit_head (1 row)"),
         Variant(label: "7 + chain MACs and seal in the txn", touches: "(no more SQL: 2 BLAKE2b MACs + AES-GCM seal)"),
-        Variant(label: "8 vault put (WorkspaceScope.put)", touches: "all of the above + vault (validation, DEK cache, metrics, async)"),
+        Variant(label: "8 vault put (WorkspaceScope.put)", touches: "all of the above + vault (validation, DEK cache, leases, metrics)"),
+        Variant(label: "4' 3 + counter UPDATE +1 every put", touches: "data_keys (WITHOUT ROWID, PK) written per put: the code before leases"),
     ]
+
+    /// Index of the full vault put in ``variants``; the one after it is the pre-lease counter,
+    /// measured as a side variant (compared with variant 3).
+    static let vaultPut = 7
+    static let perPutCounter = 8
+
+    /// The cumulative level (1–7) ``SQLVariants/put`` runs for variant index `v`.
+    static func level(_ v: Int) -> Int { v == perPutCounter ? 3 : v + 1 }
 
     func run() async throws -> String {
         try await BenchDirectory.with(directory, prefix: "coffer-put-breakdown") { try await run(in: $0) }
@@ -69,7 +81,7 @@ struct PutBreakdownRun: Sendable {
                     """)
             }
         }
-        let scope = try vaults[Self.variants.count - 1].workspace("bench", actor: "bench")
+        let scope = try vaults[Self.vaultPut].workspace("bench", actor: "bench")
         let token = SecretBytes((0..<BenchRun.tokenBytes).map { _ in UInt8.random(in: 0...255) })
         let envelope = try EnvelopeKey(SymmetricKey.generate(), id: 1)
         let macKey = KeyedHash(key: SymmetricKey.generate())
@@ -84,9 +96,9 @@ struct PutBreakdownRun: Sendable {
         }
         // Warm-up (not recorded): statement caches, pages, the DEK cache.
         for i in 0..<200 {
-            for v in 0..<(Self.variants.count - 1) {
+            for v in Self.variants.indices where v != Self.vaultPut {
                 counts[v] += 1
-                try sql.put(variant: v + 1, pool: pools[v], name: "warmup/\(i)", count: counts[v])
+                try sql.put(variant: Self.level(v), pool: pools[v], name: "warmup/\(i)", count: counts[v], perPutCounter: v == Self.perPutCounter)
             }
             try await scope.put("warmup/\(i)", value: token)
         }
@@ -101,12 +113,12 @@ struct PutBreakdownRun: Sendable {
                 let v = (k + round) % Self.variants.count
                 let c0 = Samples.cpuNow()
                 let t0 = Samples.now()
-                if v == Self.variants.count - 1 {
+                if v == Self.vaultPut {
                     for n in names { try await scope.put(n, value: token) }
                 } else {
                     for n in names {
                         counts[v] += 1
-                        try sql.put(variant: v + 1, pool: pools[v], name: n, count: counts[v])
+                        try sql.put(variant: Self.level(v), pool: pools[v], name: n, count: counts[v], perPutCounter: v == Self.perPutCounter)
                     }
                 }
                 t[v] = (Samples.now() - t0) / Double(ops)
@@ -115,14 +127,14 @@ struct PutBreakdownRun: Sendable {
             for v in samples.indices { samples[v].record(t[v], cpu: c[v]) }
 
             var sink = 0
-            let m0 = Samples.now()
+            let (m0, mc0) = (Samples.now(), Samples.cpuNow())
             for n in names { sink &+= try sql.chainMACs(name: n, sequence: UInt64(round * ops + 1)) }
-            let m1 = Samples.now()
+            let (m1, mc1) = (Samples.now(), Samples.cpuNow())
             for n in names { sink &+= try sql.seal(name: n, version: 1).count }
-            let m2 = Samples.now()
+            let (m2, mc2) = (Samples.now(), Samples.cpuNow())
             precondition(sink != 42)
-            macs.record((m1 - m0) / Double(ops), cpu: 0)
-            seals.record((m2 - m1) / Double(ops), cpu: 0)
+            macs.record((m1 - m0) / Double(ops), cpu: (mc1 - mc0) / Double(ops))
+            seals.record((m2 - m1) / Double(ops), cpu: (mc2 - mc1) / Double(ops))
         }
 
         func f(_ x: Double) -> String { String(format: "%.2f", x) }
@@ -135,13 +147,16 @@ struct PutBreakdownRun: Sendable {
         let raw = samples[0].median
         var previous = Double.nan
         for (v, s) in samples.enumerated() {
+            if v == Self.perPutCounter { previous = samples[2].median }
             let delta = v == 0 ? "" : f((s.median - previous) / 1e3)
             out += pad(s.name, 42) + lpad(f(s.median / 1e3), 9) + lpad(delta, 9) + lpad(f(s.median / raw) + "x", 8)
                 + lpad(f(Samples.median(s.cpu) / 1e3), 9) + "  " + Self.variants[v].touches + "\n"
             previous = s.median
         }
         out += "\nwithout a database (same rounds):\n"
-        for s in [macs, seals] { out += pad(s.name, 56) + lpad(f(s.median / 1e3), 9) + " us/put\n" }
+        for s in [macs, seals] {
+            out += pad(s.name, 56) + lpad(f(s.median / 1e3), 9) + " us/put" + lpad(f(Samples.median(s.cpu) / 1e3), 9) + " CPU us/put\n"
+        }
         return out
     }
 }
@@ -165,13 +180,20 @@ struct SQLVariants: Sendable {
         ON CONFLICT (workspace_id, name) DO UPDATE SET last_version = last_version + 1
         RETURNING last_version
         """
-    /// `SQLiteStore.countEncryption`.
+    /// `SQLiteStore.countEncryption`, a put that counts (`encryptionsToCount` ?4 > 0).
     static let counter = """
-        UPDATE data_keys SET encryption_count = encryption_count + 1
+        UPDATE data_keys SET encryption_count = encryption_count + ?4
         WHERE workspace_id = ?1 AND version = ?2
           AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
-          AND (?3 IS NULL OR encryption_count < ?3)
+          AND (?3 IS NULL OR encryption_count <= ?3 - ?4)
         """
+    /// `SQLiteStore.countEncryption`, a leased put (`encryptionsToCount` 0): the key check only.
+    static let keyCheck = """
+        SELECT EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2
+                       AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1))
+        """
+    /// `VaultConfiguration.encryptionLeaseSize` default.
+    static let leaseSize: Int64 = 64
     /// `SQLiteStore.insertVersion`.
     static let versionInsert = """
         INSERT INTO secret_versions
@@ -194,7 +216,8 @@ struct SQLVariants: Sendable {
     /// One put of `name` as variant `variant` (1–7 of ``PutBreakdownRun/variants``), in one
     /// write transaction. `count` numbers the variant's puts after the existing records: variant 5 reads the head
     /// but does not advance it, so its records take the sequence numbers from there.
-    func put(variant: Int, pool: DatabasePool, name: String, count: Int64) throws {
+    /// `perPutCounter`: count every put with `+1` (the code before leases) instead of leasing.
+    func put(variant: Int, pool: DatabasePool, name: String, count: Int64, perPutCounter: Bool = false) throws {
         try pool.write { db in
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             if variant >= 2 {
@@ -204,10 +227,16 @@ struct SQLVariants: Sendable {
             if variant >= 2 {
                 version = try Int64.fetchOne(db.cachedStatement(sql: Self.bump), arguments: [workspace, name]) ?? 0
             }
-            if variant >= 4 {
-                try db.cachedStatement(sql: Self.counter)
-                    .execute(arguments: [workspace, 1, Int64(RotationPolicy.defaultMaxEncryptionsPerDataKey)])
+            let limit = Int64(RotationPolicy.defaultMaxEncryptionsPerDataKey)
+            if perPutCounter {
+                try db.cachedStatement(sql: Self.counter).execute(arguments: [workspace, 1, limit, 1])
                 precondition(db.changesCount == 1)
+            } else if variant >= 4 && count % Self.leaseSize == 0 {
+                try db.cachedStatement(sql: Self.counter).execute(arguments: [workspace, 1, limit, Self.leaseSize])
+                precondition(db.changesCount == 1)
+            } else if variant >= 4 {
+                let usable = try Bool.fetchOne(db.cachedStatement(sql: Self.keyCheck), arguments: [workspace, 1])
+                precondition(usable == true)
             }
             var ciphertext = blob
             if variant >= 7 { ciphertext = Data(try seal(name: name, version: UInt32(version))) }
