@@ -54,18 +54,24 @@ struct PostgresBenchRun: Sendable {
         }
     }
 
+    /// A new schema name for one run (dropped at its end).
+    static func freshSchema() -> String {
+        String("bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))
+    }
+
+    /// `configuration` with at most `connections` connections.
+    static func pool(_ configuration: PostgresClient.Configuration, connections: Int) -> PostgresClient.Configuration {
+        var c = configuration
+        c.options.maximumConnections = connections
+        return c
+    }
+
     func run() async throws -> PostgresBenchReport {
         let logger = Logger(label: "coffer.postgres-bench") { _ in SwiftLogNoOpLogHandler() }
-        let schema = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let options = PostgresStore.Options(schema: String(schema))
-
-        var maint = maintenance
-        maint.options.maximumConnections = 1
-        func app(_ connections: Int) -> PostgresClient.Configuration {
-            var c = application
-            c.options.maximumConnections = connections
-            return c
-        }
+        let schema = Self.freshSchema()
+        let options = PostgresStore.Options(schema: schema)
+        let maint = Self.pool(maintenance, connections: 1)
+        func app(_ connections: Int) -> PostgresClient.Configuration { Self.pool(application, connections: connections) }
 
         // The single-connection store migrates the schema (maintenance role) and creates the
         // workspace; the concurrent one opens the same schema with the application role only.
@@ -84,7 +90,7 @@ struct PostgresBenchRun: Sendable {
         defer { for r in runners { r.cancel() } }
 
         do {
-            for sql in RawPostgres.setupStatements(schema: String(schema), role: application.username) {
+            for sql in RawPostgres.setupStatements(schema: schema, role: application.username) {
                 try await admin.query(PostgresQuery(unsafeSQL: sql), logger: logger)
             }
             let kek = try LocalKEK(SymmetricKey.generate())
@@ -95,21 +101,21 @@ struct PostgresBenchRun: Sendable {
             try await singleVault.createWorkspace("bench")
             let poolVault = Vault(store: poolStore, kek: kek, configuration: configuration, logger: logger)
             let modes = [
-                Mode(label: "1 conn", tasks: 1, raw: RawPostgres(client: rawSingle, schema: String(schema), logger: logger),
+                Mode(label: "1 conn", tasks: 1, raw: RawPostgres(client: rawSingle, schema: schema, logger: logger),
                      scope: try singleVault.workspace("bench")),
                 Mode(label: "pool \(concurrency)", tasks: concurrency,
-                     raw: RawPostgres(client: rawPool, schema: String(schema), logger: logger),
+                     raw: RawPostgres(client: rawPool, schema: schema, logger: logger),
                      scope: try poolVault.workspace("bench")),
             ]
             let report = try await measure(modes)
             await singleStore.close()
             await poolStore.close()
-            try await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(RawPostgres.quoted(String(schema))) CASCADE"), logger: logger)
+            try await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(RawPostgres.quoted(schema)) CASCADE"), logger: logger)
             return report
         } catch {
             await singleStore.close()
             await poolStore.close()
-            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(RawPostgres.quoted(String(schema))) CASCADE"), logger: logger)
+            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(RawPostgres.quoted(schema)) CASCADE"), logger: logger)
             throw error
         }
     }

@@ -25,19 +25,12 @@ struct PostgresScalingRun: Sendable {
     var maintenance: PostgresClient.Configuration
     var application: PostgresClient.Configuration
 
-    static let spreadWorkspaces = 16
-
     func run() async throws -> String {
         let logger = Logger(label: "coffer.postgres-scaling-bench") { _ in SwiftLogNoOpLogHandler() }
-        let schema = String("bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))
+        let schema = PostgresBenchRun.freshSchema()
         let options = PostgresStore.Options(schema: schema)
-        var maint = maintenance
-        maint.options.maximumConnections = 1
-        func app(_ connections: Int) -> PostgresClient.Configuration {
-            var c = application
-            c.options.maximumConnections = connections
-            return c
-        }
+        let maint = PostgresBenchRun.pool(maintenance, connections: 1)
+        func app(_ connections: Int) -> PostgresClient.Configuration { PostgresBenchRun.pool(application, connections: connections) }
         // Migrates the schema and creates the workspaces (maintenance role for the DDL).
         let setupStore = try await PostgresStore(application: app(1), maintenance: maint, options: options, logger: logger)
         let admin = PostgresClient(configuration: maint, backgroundLogger: logger)
@@ -50,7 +43,7 @@ struct PostgresScalingRun: Sendable {
             }
             let setupVault = Vault(store: setupStore, kek: kek, logger: logger)
             try await setupVault.createWorkspace("bench")
-            for w in 0..<Self.spreadWorkspaces { try await setupVault.createWorkspace("spread-\(w)") }
+            for w in 0..<StoreScaling.spreadWorkspaces { try await setupVault.createWorkspace("spread-\(w)") }
             await setupStore.close()
             let table = try await measure(options: options, kek: kek, app: app, logger: logger, schema: schema)
             try await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(RawPostgres.quoted(schema)) CASCADE"), logger: logger)
@@ -71,17 +64,11 @@ struct PostgresScalingRun: Sendable {
             .seal(token, context: .secret(workspace: "bench", name: "bench/token", version: 1))
         let blob = ByteBuffer(bytes: sealed)
 
-        let rawInsert = "raw insert (BEGIN, INSERT, COMMIT)"
-        let putHot = "vault put, 1 workspace"
-        let putSpread = "vault put, 16 workspaces"
-        let rawSelect = "raw select by primary key"
-        let getHot = "vault get, 1 workspace (warm)"
-        let getSpread = "vault get, 16 workspaces (warm)"
-        var table = ScalingTable(
+        let scaling = StoreScaling(rawInsert: "raw insert (BEGIN, INSERT, COMMIT)", rawSelect: "raw select by primary key")
+        var table = scaling.table(
             title: "coffer-postgres-bench --scaling: 256-byte token (290-byte sealed blob), audit on (default), "
                 + "pool of N connections for N tasks, \(rounds) rounds x \(ops) ops per row and task count; tasks share the ops",
-            levels: levels, rows: [rawInsert, putHot, putSpread, rawSelect, getHot, getSpread],
-            ratios: [(putHot, rawInsert), (putSpread, rawInsert), (getHot, rawSelect), (getSpread, rawSelect)])
+            levels: levels)
 
         var sink = 0
         for (l, tasks) in levels.enumerated() {
@@ -92,7 +79,7 @@ struct PostgresScalingRun: Sendable {
             do {
                 let vault = Vault(store: store, kek: kek, logger: logger)
                 let hot = try vault.workspace("bench", actor: "bench")
-                let spread = try (0..<Self.spreadWorkspaces).map { try vault.workspace("spread-\($0)", actor: "bench") }
+                let spread = try (0..<StoreScaling.spreadWorkspaces).map { try vault.workspace("spread-\($0)", actor: "bench") }
                 let raw = RawPostgres(client: client, schema: schema, logger: logger)
                 // Warm-up (not recorded): opens every connection, fills the DEK cache and the
                 // server's plan caches.
@@ -100,7 +87,7 @@ struct PostgresScalingRun: Sendable {
                 _ = try await ConcurrentOps.timed(warm.count, tasks: tasks) { i, task in
                     try await raw.insert(name: warm[i], blob: blob)
                     _ = try await raw.select(name: warm[i])
-                    for scope in [hot, spread[task % Self.spreadWorkspaces]] {
+                    for scope in [hot, spread[task % StoreScaling.spreadWorkspaces]] {
                         try await scope.put(warm[i], value: token)
                         _ = try await scope.get(warm[i])
                     }
@@ -108,33 +95,11 @@ struct PostgresScalingRun: Sendable {
                 }
                 for round in 0..<rounds {
                     let names = (0..<ops).map { "r\(round)/t\(tasks)/token-\($0)" }
-                    var times: [String: Double] = [:]
-                    let putRows = [rawInsert, putHot, putSpread]
-                    for k in 0..<putRows.count {
-                        let row = putRows[(k + round + l) % putRows.count]
-                        let (t, _) = try await ConcurrentOps.timed(ops, tasks: tasks) { i, task in
-                            switch row {
-                            case rawInsert: try await raw.insert(name: names[i], blob: blob)
-                            case putHot: try await hot.put(names[i], value: token)
-                            default: try await spread[task % Self.spreadWorkspaces].put(names[i], value: token)
-                            }
-                            return 0
-                        }
-                        times[row] = t
-                    }
-                    let getRows = [rawSelect, getHot, getSpread]
-                    for k in 0..<getRows.count {
-                        let row = getRows[(k + round + l) % getRows.count]
-                        let (t, s) = try await ConcurrentOps.timed(ops, tasks: tasks) { i, task in
-                            switch row {
-                            case rawSelect: return try await raw.select(name: names[i])
-                            case getHot: return try await hot.get(names[i]).value.count
-                            default: return try await spread[task % Self.spreadWorkspaces].get(names[i]).value.count
-                            }
-                        }
-                        sink &+= s
-                        times[row] = t
-                    }
+                    let (times, s) = try await scaling.round(ops: ops, tasks: tasks, rotation: round + l, StoreScaling.operations(
+                        names: names, hot: hot, spread: spread,
+                        rawInsert: { try await raw.insert(name: $0, blob: blob) }, rawSelect: { try await raw.select(name: $0) },
+                        put: { try await $0.put($1, value: token) }, get: { try await $0.get($1).value.count }))
+                    sink &+= s
                     try await vault.flushAudit()
                     table.record(level: tasks, times)
                 }

@@ -23,8 +23,6 @@ struct ScalingRun: Sendable {
     var levels: [Int]
     var directory: String?
 
-    static let spreadWorkspaces = 16
-
     func run() async throws -> String {
         try await BenchDirectory.with(directory, prefix: "coffer-scaling-bench") { try await run(in: $0) }
     }
@@ -34,8 +32,8 @@ struct ScalingRun: Sendable {
         let vault = Vault(store: try SQLiteStore(path: dir + "/vault.db", logger: logger), kek: try LocalKEK(SymmetricKey.generate()), logger: logger)
         try await vault.createWorkspace("bench")
         let hot = try vault.workspace("bench", actor: "bench")
-        for w in 0..<Self.spreadWorkspaces { try await vault.createWorkspace("spread-\(w)") }
-        let spread = try (0..<Self.spreadWorkspaces).map { try vault.workspace("spread-\($0)", actor: "bench") }
+        for w in 0..<StoreScaling.spreadWorkspaces { try await vault.createWorkspace("spread-\(w)") }
+        let spread = try (0..<StoreScaling.spreadWorkspaces).map { try vault.workspace("spread-\($0)", actor: "bench") }
         let raw = try RawBaseline(path: dir + "/raw.db")
 
         let token = SecretBytes((0..<BenchRun.tokenBytes).map { _ in UInt8.random(in: 0...255) })
@@ -48,56 +46,27 @@ struct ScalingRun: Sendable {
             let n = "warmup/\(i)"
             try raw.insert(name: n, blob: blob)
             _ = try raw.selectRead(name: n)
-            for scope in [hot, spread[i % Self.spreadWorkspaces]] {
+            for scope in [hot, spread[i % StoreScaling.spreadWorkspaces]] {
                 try await scope.put(n, value: token)
                 _ = try await scope.get(n)
             }
         }
         try await vault.flushAudit()
 
-        let rawInsert = "raw GRDB insert (pool.write)"
-        let putHot = "vault put, 1 workspace"
-        let putSpread = "vault put, 16 workspaces"
-        let rawSelect = "raw GRDB select (pool.read)"
-        let getHot = "vault get, 1 workspace (warm)"
-        let getSpread = "vault get, 16 workspaces (warm)"
-        var table = ScalingTable(
+        let scaling = StoreScaling(rawInsert: "raw GRDB insert (pool.write)", rawSelect: "raw GRDB select (pool.read)")
+        var table = scaling.table(
             title: "coffer-vault-bench --scaling: SQLite, 256-byte token (290-byte sealed blob), audit on (default), "
                 + "\(rounds) rounds x \(ops) ops per row and task count; tasks share the ops",
-            levels: levels, rows: [rawInsert, putHot, putSpread, rawSelect, getHot, getSpread],
-            ratios: [(putHot, rawInsert), (putSpread, rawInsert), (getHot, rawSelect), (getSpread, rawSelect)])
-
+            levels: levels)
         var sink = 0
         for round in 0..<rounds {
             for (l, tasks) in levels.enumerated() {
                 let names = (0..<ops).map { "r\(round)/t\(tasks)/token-\($0)" }
-                var times: [String: Double] = [:]
-                let putRows = [rawInsert, putHot, putSpread]
-                for k in 0..<putRows.count {
-                    let row = putRows[(k + round + l) % putRows.count]
-                    let (t, _) = try await ConcurrentOps.timed(ops, tasks: tasks) { i, task in
-                        switch row {
-                        case rawInsert: try raw.insert(name: names[i], blob: blob)
-                        case putHot: try await hot.put(names[i], value: token)
-                        default: try await spread[task % Self.spreadWorkspaces].put(names[i], value: token)
-                        }
-                        return 0
-                    }
-                    times[row] = t
-                }
-                let getRows = [rawSelect, getHot, getSpread]
-                for k in 0..<getRows.count {
-                    let row = getRows[(k + round + l) % getRows.count]
-                    let (t, s) = try await ConcurrentOps.timed(ops, tasks: tasks) { i, task in
-                        switch row {
-                        case rawSelect: return try raw.selectRead(name: names[i])
-                        case getHot: return try await hot.get(names[i]).value.count
-                        default: return try await spread[task % Self.spreadWorkspaces].get(names[i]).value.count
-                        }
-                    }
-                    sink &+= s
-                    times[row] = t
-                }
+                let (times, s) = try await scaling.round(ops: ops, tasks: tasks, rotation: round + l, StoreScaling.operations(
+                    names: names, hot: hot, spread: spread,
+                    rawInsert: { try raw.insert(name: $0, blob: blob) }, rawSelect: { try raw.selectRead(name: $0) },
+                    put: { try await $0.put($1, value: token) }, get: { try await $0.get($1).value.count }))
+                sink &+= s
                 try await vault.flushAudit()
                 table.record(level: tasks, times)
             }
