@@ -5,8 +5,11 @@ import Foundation
 /// rounds), the speedup of each row over its own 1-task figure (or the lowest level measured),
 /// and vault/raw ratios at each task count.
 public struct ScalingTable: Sendable {
+    /// First line of the printed table.
     public var title: String
+    /// Task counts, in the order measured and printed (the first is the speedup base).
     public var levels: [Int]
+    /// Row names, in print order.
     public var rows: [String]
     /// Pairs (numerator row, denominator row) whose time ratio is printed per level.
     public var ratios: [(String, String)]
@@ -15,6 +18,7 @@ public struct ScalingTable: Sendable {
     /// Per-round ratios, per ratio pair and level.
     private var roundRatios: [Int: [Int: [Double]]] = [:]
 
+    /// An empty table.
     public init(title: String, levels: [Int], rows: [String], ratios: [(String, String)]) {
         self.title = title
         self.levels = levels
@@ -41,6 +45,7 @@ public struct ScalingTable: Sendable {
     /// Median ns per operation of `row` at `level`.
     public func median(_ row: String, _ level: Int) -> Double { Samples.median(samples[row]?[level] ?? []) }
 
+    /// The three tables (ops/s, speedup, ratios) as text.
     public func table() -> String {
         func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: Swift.max(0, w - s.count)) }
         func lpad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: Swift.max(0, w - s.count)) + s }

@@ -4,10 +4,13 @@
 /// with the round. The store-specific work comes in as closures, so this target needs neither
 /// Coffer nor a store.
 public struct StoreScaling: Sendable {
+    /// Name of the raw insert row.
     public let rawInsert: String
+    /// Name of the raw select row.
     public let rawSelect: String
     /// Workspaces of the spread rows (task k in workspace k mod 16).
     public static let spreadWorkspaces = 16
+    /// Row names of the vault operations.
     public static let putHot = "vault put, 1 workspace"
     public static let putSpread = "vault put, 16 workspaces"
     public static let getHot = "vault get, 1 workspace (warm)"
@@ -21,6 +24,7 @@ public struct StoreScaling: Sendable {
         public var put: @Sendable (_ index: Int, _ task: Int, _ spread: Bool) async throws -> Void
         public var get: @Sendable (_ index: Int, _ task: Int, _ spread: Bool) async throws -> Int
 
+        /// The four operations of one task count.
         public init(
             rawInsert: @escaping @Sendable (Int) async throws -> Void, rawSelect: @escaping @Sendable (Int) async throws -> Int,
             put: @escaping @Sendable (Int, Int, Bool) async throws -> Void, get: @escaping @Sendable (Int, Int, Bool) async throws -> Int
@@ -46,6 +50,7 @@ public struct StoreScaling: Sendable {
             get: { i, task, isSpread in try await get(isSpread ? spread[task % spread.count] : hot, names[i]) })
     }
 
+    /// The rows with these raw-baseline names.
     public init(rawInsert: String, rawSelect: String) {
         self.rawInsert = rawInsert
         self.rawSelect = rawSelect
