@@ -75,4 +75,23 @@ extension Vault {
     public func flushAudit() async throws {
         try await core.audit?.flush()
     }
+
+    // MARK: Driving the audit writer (CofferService)
+
+    /// Switches the audit log to driven mode and returns its driver (see
+    /// ``AuditWriterDriver``): from now on the log starts no `Task` of its own, and the
+    /// caller runs the driver's loop. Nil when auditing is off or another driver drives it.
+    /// Used by `VaultService.run()`.
+    package func driveAuditWriter() -> AuditWriterDriver? {
+        core.audit?.drive()
+    }
+
+    /// Whether an ``AuditWriterDriver`` drives the audit log now.
+    package var isAuditWriterDriven: Bool { core.audit?.isDriven ?? false }
+
+    /// `Task`s the audit log has started itself (test seam: none while driven).
+    package var auditTasksStarted: Int { core.audit?.tasksStarted ?? 0 }
+
+    /// Audit records buffered and not yet committed.
+    package var bufferedAuditRecords: Int { core.audit?.buffered ?? 0 }
 }

@@ -50,11 +50,9 @@ extension VaultCore {
     /// Commits `event` (waiting) or queues it (`buffered`). No-op when auditing is off.
     func recordAudit(_ event: AuditEvent, buffered: Bool = false) async throws {
         guard let audit else { return }
-        if buffered {
-            audit.enqueue(event)
-        } else {
-            try await audit.record(event)
-        }
+        // A stopped log (its service has stopped) refuses to buffer: committed inline then.
+        if buffered, audit.enqueue(event) { return }
+        try await audit.record(event)
     }
 
     /// Runs `body`, inside the span `coffer.<action>` when there is a tracer. The span name is
@@ -116,8 +114,9 @@ extension VaultCore {
             switch configuration.audit.reads {
             case .off: return result
             case .buffered:
-                audit.enqueue(event)
-                return result
+                // A stopped log (its service has stopped) refuses to buffer: committed inline
+                // below, as a synchronous read.
+                if audit.enqueue(event) { return result }
             case .synchronous: break
             }
         }

@@ -2,7 +2,8 @@ public import Coffer
 
 extension VaultService {
     /// The scheduled jobs a ``VaultService`` runs. Every job is off (nil) by default: a service
-    /// with the default configuration only flushes the audit log at shutdown.
+    /// with the default configuration only runs the audit writer (and its final flush at
+    /// shutdown).
     ///
     /// ```swift
     /// var configuration = VaultService.Configuration()
@@ -67,8 +68,9 @@ extension VaultService {
         /// How often ``Vault/rotateDueDataKeys()`` rotates the data keys that the rotation
         /// policy says are due (also those of workspaces nobody writes to); nil (default): off.
         public var policyRotationInterval: Duration?
-        /// How often buffered audit records are committed by the service, on top of the audit
-        /// writer's own ``AuditConfiguration/flushInterval``; nil (default): only at shutdown.
+        /// How often the service also commits every buffered audit record, on top of the
+        /// commits it runs for the audit writer anyway (after ``AuditConfiguration/flushInterval``,
+        /// at ``AuditConfiguration/maxBufferedRecords``, and at shutdown); nil (default): off.
         public var auditFlushInterval: Duration?
         /// How often cached data keys past their age or use limit are dropped
         /// (``Vault/evictExpiredDataKeys()``), releasing their locked memory; nil (default):

@@ -15,11 +15,19 @@ public import ServiceLifecycle
 /// try await group.run()
 /// ```
 ///
-/// ``run()`` runs the jobs of its ``Configuration`` (each off by default) until graceful
-/// shutdown, then lets the job in progress end — a re-encryption pass stops after its current
-/// batch, committed whole — returns the encryptions the vault leased and did not use
-/// (``Coffer/Vault/releaseEncryptionLeases()``), commits every buffered audit record
-/// (``Coffer/Vault/flushAudit()``) and returns. List it *before* the services that use the
+/// ``run()`` owns the vault's audit writer: while it runs, the audit log starts no `Task` of its
+/// own, and the timed and full-buffer commits of buffered records run in `run()`'s task group
+/// (``Coffer/AuditConfiguration/flushInterval``, ``Coffer/AuditConfiguration/maxBufferedRecords``).
+/// It runs the jobs of its ``Configuration`` (each off by default) until graceful shutdown,
+/// then lets the job in progress end — a re-encryption pass stops after its current batch,
+/// committed whole — returns the encryptions the vault leased and did not use
+/// (``Coffer/Vault/releaseEncryptionLeases()``), commits every buffered audit record and
+/// returns. From then on the vault buffers no audit record: a read made after `run()` returned
+/// commits its own record before it returns (as with
+/// ``Coffer/AuditConfiguration/ReadAuditing/synchronous`` reads), so nothing is left in memory
+/// when the process exits. A vault that no service runs (the CLI, plain library use) keeps
+/// scheduling its own commits. One service drives a vault's audit log at a time; a second one
+/// running at once only flushes at its shutdown. List it *before* the services that use the
 /// vault: a `ServiceGroup` shuts services down in reverse order, so the HTTP server has stopped
 /// taking requests (and buffering audit records) when the vault flushes.
 ///
@@ -49,19 +57,40 @@ public struct VaultService: Service {
         if let job = jobs.first(where: { $0.interval <= .zero }) {
             throw VaultError.invalidValue("the interval of the vault service's \(job.name) job must be positive")
         }
-        logger.info("vault service started", metadata: ["jobs": "\(jobs.map(\.name).joined(separator: ","))"])
-        await withTaskGroup(of: Void.self) { group in
-            for job in jobs {
-                group.addTask { await self.repeatUntilShutdown(job) }
+        // From here on the audit log starts no Task of its own: its timed and full-buffer
+        // commits run in this task group (nil: auditing is off, or another service drives it).
+        let auditWriter = vault.driveAuditWriter()
+        logger.info("vault service started", metadata: [
+            "jobs": "\(jobs.map(\.name).joined(separator: ","))", "audit_writer": "\(auditWriter == nil ? "not driven" : "driven")",
+        ])
+        var stopError: (any Error)?
+        await withTaskGroup(of: Void.self) { writer in
+            if let auditWriter {
+                writer.addTask { await auditWriter.run { await Self.sleepUntilShutdown($0) } }
             }
-            // Waits for graceful shutdown even with no job (a CancellationError only ends the wait).
-            group.addTask { try? await gracefulShutdown() }
-            await group.waitForAll()
+            await withTaskGroup(of: Void.self) { group in
+                for job in jobs {
+                    group.addTask { await self.repeatUntilShutdown(job) }
+                }
+                // Waits for graceful shutdown even with no job (a CancellationError only ends the wait).
+                group.addTask { try? await gracefulShutdown() }
+                await group.waitForAll()
+            }
+            let returned = await vault.releaseEncryptionLeases()
+            logger.info("vault service stopping: flushing the audit log", metadata: ["leased_encryptions_returned": "\(returned)"])
+            // The jobs have ended. Stopping the writer ends its loop (after the commit in
+            // progress) and commits what is queued; a read after this commits its own record.
+            do { try await auditWriter?.stop() } catch { stopError = error }
         }
-        let returned = await vault.releaseEncryptionLeases()
-        logger.info("vault service stopping: flushing the audit log", metadata: ["leased_encryptions_returned": "\(returned)"])
+        if let stopError { throw stopError }
         try await vault.flushAudit()
         logger.info("vault service stopped")
+    }
+
+    /// The audit writer's wait for its flush interval: ends early on graceful shutdown or
+    /// cancellation (the final commit follows).
+    private static func sleepUntilShutdown(_ duration: Duration) async {
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
     }
 
     // MARK: Jobs
