@@ -27,7 +27,7 @@ enum CofferVaultBench {
           --json     print one JSON object instead of the table
           --dir      directory for the database files (default: a new one under $TMPDIR)
           --audit    measure the audit log instead: put and warm get with audit off, on, on with synchronous reads
-          --observability  measure metrics instead: warm get with metrics factory nil, no-op, real (docs/OBSERVABILITY.md)
+          --observability  measure metrics and tracing instead: warm get with metrics factory nil, no-op, real, and a real tracer (docs/OBSERVABILITY.md)
           --scaling LIST   throughput at each task count (1-256): vault put/get in 1 and in 16 workspaces next to
                            raw GRDB insert/select; --ops is shared by the tasks (issue 14)
           --put-breakdown  cost of each part of a put: the store's statements in cumulative subsets on the real
