@@ -14,13 +14,24 @@ struct DrivenAuditWriterTests {
         _ vault: Vault,
         whileRunning: @Sendable (_ shutdown: @Sendable () async -> Void) async throws -> Void
     ) async throws {
-        let group = ServiceGroup(services: [VaultService(vault: vault, logger: ServiceFixture.logger)], logger: ServiceFixture.logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            while !vault.isAuditWriterDriven { try await Task.sleep(for: .milliseconds(1)) }
-            try await whileRunning { await group.triggerGracefulShutdown() }
-            try await tasks.waitForAll()
-        }
+        try await ServiceFixture.runGroup(VaultService(vault: vault, logger: ServiceFixture.logger), untilDriven: vault, whileRunning: whileRunning)
+    }
+
+    /// A fixture configured by `configure` and a vault over it with workspace "acme" holding
+    /// secret 0 (one put).
+    private func seededVault(_ configure: (inout VaultConfiguration) -> Void = { _ in }) async throws -> (ServiceFixture, Vault) {
+        let fixture = try ServiceFixture(configure: configure)
+        let vault = try fixture.vault()
+        try await vault.createWorkspace("acme")
+        try await vault.workspace("acme").put(ServiceFixture.name(0), value: ServiceFixture.value(0))
+        return (fixture, vault)
+    }
+
+    /// Commits at 16 buffered records or after 20 ms: both the full-buffer and the timed
+    /// commits run.
+    private static func smallBuffer(_ configuration: inout VaultConfiguration) {
+        configuration.audit.maxBufferedRecords = 16
+        configuration.audit.flushInterval = .milliseconds(20)
     }
 
     /// The committed records of `action`, read from the store by a second vault (which has
@@ -32,13 +43,7 @@ struct DrivenAuditWriterTests {
     @Test("concurrent puts and reads: no Task of the log's own, nothing buffered after run(), every record committed",
           .timeLimit(.minutes(2)))
     func concurrentWorkLosesNothing() async throws {
-        // A small buffer and a short interval, so both the full-buffer and the timed commits run.
-        let fixture = try ServiceFixture {
-            $0.audit.maxBufferedRecords = 16
-            $0.audit.flushInterval = .milliseconds(20)
-        }
-        let vault = try fixture.vault()
-        try await vault.createWorkspace("acme")
+        let (fixture, vault) = try await seededVault(Self.smallBuffer)
         let tasksBefore = vault.auditTasksStarted
         let (writers, each) = (8, 25)
         try await runService(vault) { shutdown in
@@ -61,21 +66,15 @@ struct DrivenAuditWriterTests {
         #expect(vault.bufferedAuditRecords == 0)
         #expect(!vault.isAuditWriterDriven)
         let reader = try fixture.vault()
-        #expect(try await committed(.put, in: reader) == writers * each)
+        #expect(try await committed(.put, in: reader) == writers * each + 1)
         #expect(try await committed(.get, in: reader) == writers * each)
         #expect(try await reader.verifyAudit().intact)
     }
 
     @Test("without a service the same work makes the log start its own Tasks (the counter above can fail)", .timeLimit(.minutes(1)))
     func selfSchedulingStartsTasks() async throws {
-        let fixture = try ServiceFixture {
-            $0.audit.maxBufferedRecords = 16
-            $0.audit.flushInterval = .milliseconds(20)
-        }
-        let vault = try fixture.vault()
-        try await vault.createWorkspace("acme")
+        let (fixture, vault) = try await seededVault(Self.smallBuffer)
         let acme = try vault.workspace("acme")
-        try await acme.put(ServiceFixture.name(0), value: ServiceFixture.value(0))
         for _ in 0..<40 { _ = try await acme.get(ServiceFixture.name(0)) }
         #expect(vault.auditTasksStarted > 0)
         try await vault.flushAudit()
@@ -85,11 +84,8 @@ struct DrivenAuditWriterTests {
     @Test("a full buffer is committed by the service's loop while it runs, before any shutdown", .timeLimit(.minutes(1)))
     func fullBufferCommittedByTheService() async throws {
         // The interval is an hour (ServiceFixture): only the full buffer can cause a commit.
-        let fixture = try ServiceFixture { $0.audit.maxBufferedRecords = 8 }
-        let vault = try fixture.vault()
-        try await vault.createWorkspace("acme")
+        let (fixture, vault) = try await seededVault { $0.audit.maxBufferedRecords = 8 }
         let acme = try vault.workspace("acme")
-        try await acme.put(ServiceFixture.name(0), value: ServiceFixture.value(0))
         let reader = try fixture.vault()
         try await runService(vault) { shutdown in
             for _ in 0..<7 { _ = try await acme.get(ServiceFixture.name(0)) }
@@ -109,11 +105,8 @@ struct DrivenAuditWriterTests {
     @Test("after run() returned a read commits its own record before it returns; a new service drives the log again",
           .timeLimit(.minutes(1)))
     func readAfterStopCommitsInline() async throws {
-        let fixture = try ServiceFixture()
-        let vault = try fixture.vault()
-        try await vault.createWorkspace("acme")
+        let (fixture, vault) = try await seededVault()
         let acme = try vault.workspace("acme")
-        try await acme.put(ServiceFixture.name(0), value: ServiceFixture.value(0))
         let reader = try fixture.vault()
         try await runService(vault) { shutdown in
             for _ in 0..<5 { _ = try await acme.get(ServiceFixture.name(0)) }

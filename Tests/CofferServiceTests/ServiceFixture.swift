@@ -1,8 +1,10 @@
 import Coffer
 import CofferCrypto
+import CofferService
 import CofferSQLite
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// One test's world: a temporary directory with a real SQLite file store, a KEK, and vaults
 /// over that file. The directory is removed when the fixture is released.
@@ -48,6 +50,25 @@ final class ServiceFixture: Sendable {
     static func value(_ i: Int) -> SecretBytes { SecretBytes(Array("value-\(i)-of-the-service-test".utf8)) }
 
     static func name(_ i: Int) -> String { "svc/secret-\(i)" }
+
+    /// Runs `service` in a ServiceGroup, runs `whileRunning` (which decides when to shut down
+    /// by calling the closure it gets), and returns once the group has ended. With
+    /// `untilDriven`, `whileRunning` starts only once the service drives that vault's audit
+    /// writer.
+    static func runGroup(
+        _ service: VaultService, untilDriven vault: Vault? = nil,
+        whileRunning: @Sendable (_ shutdown: @Sendable () async -> Void) async throws -> Void
+    ) async throws {
+        let group = ServiceGroup(services: [service], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            if let vault {
+                while !vault.isAuditWriterDriven { try await Task.sleep(for: .milliseconds(1)) }
+            }
+            try await whileRunning { await group.triggerGracefulShutdown() }
+            try await tasks.waitForAll()
+        }
+    }
 }
 
 /// A one-shot signal between a hook running inside the service and the test.

@@ -7,20 +7,6 @@ import Testing
 
 @Suite("VaultService in a ServiceGroup")
 struct VaultServiceTests {
-    /// Runs `service` in a ServiceGroup, runs `whileRunning` (which decides when to shut down
-    /// by calling the closure it gets), and returns once the group has ended.
-    private func runGroup(
-        _ service: VaultService,
-        whileRunning: @Sendable (_ shutdown: @Sendable () async -> Void) async throws -> Void
-    ) async throws {
-        let group = ServiceGroup(services: [service], logger: ServiceFixture.logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await whileRunning { await group.triggerGracefulShutdown() }
-            try await tasks.waitForAll()
-        }
-    }
-
     @Test("graceful shutdown mid-reencrypt: the batch in progress commits whole, nothing is lost, the pass resumes, every audit record is committed",
           .timeLimit(.minutes(2)))
     func shutdownMidReencrypt() async throws {
@@ -45,7 +31,7 @@ struct VaultServiceTests {
             }
         }
         let reads = 7
-        try await runGroup(VaultService(vault: vault, configuration: jobs, logger: ServiceFixture.logger)) { shutdown in
+        try await ServiceFixture.runGroup(VaultService(vault: vault, configuration: jobs, logger: ServiceFixture.logger)) { shutdown in
             await inBatch.wait()
             // Buffered reads while the batch is in flight.
             for i in 0..<reads { _ = try await acme.get(ServiceFixture.name(i)) }
@@ -101,7 +87,7 @@ struct VaultServiceTests {
         let acme = try vault.workspace("acme")
         try await acme.put(ServiceFixture.name(0), value: ServiceFixture.value(0))
         let reads = 20
-        try await runGroup(VaultService(vault: vault, logger: ServiceFixture.logger)) { shutdown in
+        try await ServiceFixture.runGroup(VaultService(vault: vault, logger: ServiceFixture.logger)) { shutdown in
             for _ in 0..<reads { _ = try await acme.get(ServiceFixture.name(0)) }
             await shutdown()
         }
