@@ -193,7 +193,8 @@ let package = Package(
             path: "Sources/CofferStoreStress",
             swiftSettings: strict
         ),
-        // Test helpers shared by the test targets (pyca-made Fernet tokens).
+        // Test helpers shared by the test targets (pyca-made Fernet tokens, a local KMS, the
+        // KEK-rotation CLI scenario). Captured logs: swift-log's InMemoryLogging product.
         .target(
             name: "CofferTestSupport",
             dependencies: ["Coffer", "CofferAWSKMS", "CofferCrypto", .product(name: "Logging", package: "swift-log")],
@@ -231,6 +232,7 @@ let package = Package(
             dependencies: [
                 "CofferAWSKMS", "Coffer", "CofferCrypto", "CofferSQLite", "CofferTestSupport", "CofferCLI",
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
@@ -249,6 +251,7 @@ let package = Package(
             dependencies: [
                 "Coffer", "CofferSQLite", "CofferStoreConformance", "CofferTestSupport", "coffer-store-stress",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -2,6 +2,7 @@
 import CofferCrypto
 import CofferInput
 import Foundation
+import InMemoryLogging
 import Logging
 import CofferTestSupport
 import Testing
@@ -165,8 +166,9 @@ struct AWSKMSProviderTests {
     }
 
     @Test func noCredentialKeyOrPlaintextInLogsOrErrors() async throws {
-        let log = CapturedLog()
-        let logger = log.logger
+        var log = InMemoryLogHandler()
+        log.logLevel = .trace
+        let logger = Logger(label: "captured") { [log] _ in log }
         let arn = try await LocalKMS.createKey()
         let proxy = try FaultProxy()
         // A generous deadline for the calls that must succeed (a loaded host makes moto slow),
@@ -181,7 +183,8 @@ struct AWSKMSProviderTests {
         proxy.kill()
         do { _ = try await shortLived.unwrap(wrapped, workspace: Self.binding, dataKeyVersion: 1) } catch { errors.append("\(error)") }
         let dekBase64 = dek.withUnsafeBytes { Data($0).base64EncodedString() }
-        let text = (log.entries.map(\.text) + errors + [kek.description, kek.displayName, "\(kek.client.configuration.credentials)"]).joined(separator: "\n")
+        let logged = log.entries.map { "\($0.message) \($0.metadata) \($0.error.map { "\($0)" } ?? "")" }
+        let text = (logged + errors + [kek.description, kek.displayName, "\(kek.client.configuration.credentials)"]).joined(separator: "\n")
         #expect(!log.entries.isEmpty)
         #expect(errors.count == 2)
         for secret in ["coffer-test-secret-access-key", "coffer-test-session-token", "AKIDCOFFERTEST", dekBase64, "Signature=", "AWS4-HMAC"] {

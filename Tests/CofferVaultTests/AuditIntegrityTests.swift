@@ -5,6 +5,7 @@ import CofferStoreConformance
 import CofferTestSupport
 import Foundation
 import GRDB
+import InMemoryLogging
 import Logging
 import Testing
 
@@ -157,15 +158,16 @@ struct AuditIntegrityTests {
         let before = try await AuditTests.count(f)
         let wrongKey = SymmetricKey.generate()
         let wrong = try LocalKEK(wrongKey, displayName: "wrong")
-        let log = CapturedLog()
-        let vault = Vault(store: f.store, kek: wrong, configuration: f.configuration, logger: log.logger)
+        var log = InMemoryLogHandler()
+        log.logLevel = .trace
+        let vault = Vault(store: f.store, kek: wrong, configuration: f.configuration, logger: Logger(label: "captured") { [log] _ in log })
         await #expect(throws: VaultError.self) { _ = try await vault.workspace("acme").get("k") }
         await #expect(throws: VaultError.self) { _ = try await vault.workspace("acme").put("k", value: bytes("other")) }
         #expect(try await AuditTests.count(f) == before, "nothing can be chained without the audit key")
-        let warnings = log.entries.filter { $0.level == .warning && $0.message.contains("not recorded in the audit log") }
-        #expect(warnings.map(\.action).sorted() == ["get", "put"])
+        let warnings = log.entries.filter { $0.level == .warning && "\($0.message)".contains("not recorded in the audit log") }
+        #expect(warnings.map { "\($0.metadata["action"] ?? "")" }.sorted() == ["get", "put"])
         let keyHex = wrongKey.withUnsafeBytes { Hex.string(Array($0)) }
-        #expect(log.entries.allSatisfy { !$0.text.lowercased().contains(keyHex) })
+        #expect(log.entries.allSatisfy { !"\($0.message) \($0.metadata) \($0.error.map { "\($0)" } ?? "")".lowercased().contains(keyHex) })
         #expect(try await f.freshVault().verifyAudit().intact)
     }
 }
