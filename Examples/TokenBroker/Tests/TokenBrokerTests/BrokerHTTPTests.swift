@@ -140,9 +140,13 @@ import Testing
     @Test func noTokenValueReachesTheLogs() async throws {
         let provider = StubProvider()
         provider.register(refreshToken: "ref-secret-7e2d")
-        // swift-log's in-memory handler, at trace level: every line any of the loggers writes.
-        var log = InMemoryLogHandler()
-        log.logLevel = .trace
+        // swift-log's in-memory handler, at trace level: every line any of the loggers writes
+        // (its copies share one store).
+        let log = {
+            var handler = InMemoryLogHandler()
+            handler.logLevel = .trace
+            return handler
+        }()
         try await withStubProvider(provider) { tokenURL in
             let broker = try await BrokerFixture(tokenURL: tokenURL, logger: Logger(label: "vault") { [log] _ in log })
             defer { broker.remove() }
