@@ -9,7 +9,7 @@ import Logging
 /// (CofferTestSupport's `LeaseKillScenario`), which kill one of two such processes with SIGKILL
 /// while it holds leased encryptions.
 ///
-///   coffer-store-stress --lease-vault <store> <worker-id> <seconds> <lease-size> <out-file>
+///   coffer-store-stress --lease-vault <store> <worker-id> <seconds> <lease-size> <out-file> [<rounds>]
 ///
 /// `<store>` is a SQLite file path or `postgres:<schema>` (then `COFFER_TEST_POSTGRES_URL` and
 /// `COFFER_TEST_POSTGRES_APP_URL` name the roles). `COFFER_STRESS_KEK` is the base64 test KEK.
@@ -20,15 +20,25 @@ import Logging
 ///
 ///   put <name> <version> <data-key-version> <value-label>
 ///
-/// and at the end, after ``Vault/releaseEncryptionLeases()``, `released <count>`.
+/// and at the end, after ``Vault/releaseEncryptionLeases()``, `released <count>`. With
+/// `<rounds>` it stops after that many rounds instead, writes `holding`, and sleeps until the
+/// deadline with its leases unreturned: the process the tests kill.
 enum LeaseVaultStress {
     static func run(_ args: [String]) async -> Int32 {
-        guard args.count == 7, let seconds = Double(args[4]), seconds > 0, seconds < 600,
+        guard args.count == 7 || args.count == 8, let seconds = Double(args[4]), seconds > 0, seconds < 600,
               let lease = Int(args[5]), (1...65_536).contains(lease)
         else {
             FileHandle.standardError.write(Data(
-                "usage: coffer-store-stress --lease-vault <sqlite-path|postgres:schema> <worker-id> <seconds> <lease-size> <out-file>\n".utf8))
+                "usage: coffer-store-stress --lease-vault <sqlite-path|postgres:schema> <worker-id> <seconds> <lease-size> <out-file> [<rounds>]\n".utf8))
             return 2
+        }
+        var maxRounds: Int?
+        if args.count == 8 {
+            guard let rounds = Int(args[7]), (1...1_000_000).contains(rounds) else {
+                FileHandle.standardError.write(Data("coffer-store-stress: <rounds> must be 1...1000000\n".utf8))
+                return 2
+            }
+            maxRounds = rounds
         }
         let (storeArgument, worker, outPath) = (args[2], args[3], args[6])
         var logger = Logger(label: "coffer-store-stress")
@@ -69,6 +79,11 @@ enum LeaseVaultStress {
             var round = 0
             do {
                 while Date() < deadline {
+                    if let maxRounds, round >= maxRounds {
+                        emit("holding")
+                        while Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+                        break
+                    }
                     let label = "\(worker)-\(round)"
                     let shared = try await scope.put("shared", value: SecretBytes(Array(label.utf8)))
                     emit("put shared \(shared.version) \(shared.dataKeyVersion) \(label)")

@@ -5,8 +5,9 @@ import Testing
 /// The encryption-lease bound under SIGKILL, for any store several processes can share
 /// (issue 14; run by the SQLite and PostgreSQL tests): two `coffer-store-stress --lease-vault`
 /// processes put to one workspace whose data keys allow only `limit` encryptions each, leasing
-/// `leaseSize` at a time, so keys run out and rotate every few dozen puts. One process is killed
-/// with SIGKILL mid-run, holding a lease; the other runs to the end and returns its leases.
+/// `leaseSize` at a time, so keys run out and rotate every few dozen puts. One process stops after
+/// `limit` rounds and is killed with SIGKILL while it holds its lease; the other runs to the end
+/// and returns its leases.
 ///
 /// Then, for every data key: the values sealed under it ≤ its encryption count ≤ `limit` (the
 /// limit is exact across processes even with a lease abandoned), the count exceeds the values
@@ -42,24 +43,26 @@ public struct LeaseKillScenario {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let outputs = (0..<2).map { dir.appendingPathComponent("child\($0).out").path }
-        // Child 0 would run far longer than it is given: it always dies by the kill, however
-        // long a loaded host takes to get to it.
-        let children = try (0..<2).map { n in
-            try ChildProcess.start(
-                executable, ["--lease-vault", storeArgument, "child\(n)", String(n == 0 ? 300 : seconds), String(leaseSize), outputs[n]],
-                environment: environment)
+        // Child 0 puts `limit` rounds (several data keys' worth), then holds its leases until
+        // it is killed; child 1 writes for `seconds` and returns its leases.
+        let rounds = Int(limit)
+        var children: [ChildProcess.Running] = []
+        for n in 0..<2 {
+            var arguments: [String] = ["--lease-vault", storeArgument, "child\(n)"]
+            arguments += [n == 0 ? "300" : String(seconds), String(leaseSize), outputs[n]]
+            if n == 0 { arguments.append(String(rounds)) }
+            children.append(try ChildProcess.start(executable, arguments, environment: environment))
         }
-        // Kill child 0 once it has put enough to hold leases (or after the other's run time).
+        let survivor = children[1].finish()
         let start = Date()
-        while Date().timeIntervalSince(start) < seconds {
-            let lines = (try? String(contentsOfFile: outputs[0], encoding: .utf8))?.split(separator: "\n").count ?? 0
-            if lines >= 3 * Int(limit) { break }
+        while Date().timeIntervalSince(start) < 120 {
+            let text = (try? String(contentsOfFile: outputs[0], encoding: .utf8)) ?? ""
+            if text.hasSuffix("holding\n") || !children[0].process.isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         let killedWhileRunning = children[0].process.isRunning
         kill(children[0].process.processIdentifier, SIGKILL)
         let killed = children[0].finish()
-        let survivor = children[1].finish()
         #expect(killedWhileRunning, "child 0 ended before it was killed: \(killed.stderr)")
         #expect(killed.status == SIGKILL, "child 0: \(killed.stderr)")
         #expect(survivor.status == 0, "child 1: \(survivor.stderr)")
@@ -74,6 +77,8 @@ public struct LeaseKillScenario {
                     puts.append(Put(name: parts[1], version: version, dataKeyVersion: dek, label: parts[4]))
                 } else if parts.count == 2, parts[0] == "released", let n = UInt64(parts[1]) {
                     released.append(n)
+                } else if parts == ["holding"] {
+                    continue
                 } else {
                     Issue.record("unexpected child output line \(line.prefix(60))")
                 }
