@@ -45,7 +45,7 @@ public struct LeaseKillScenario {
         let outputs = (0..<2).map { dir.appendingPathComponent("child\($0).out").path }
         // Child 0 puts `limit` rounds (several data keys' worth), then holds its leases until
         // it is killed; child 1 writes for `seconds` and returns its leases.
-        let rounds = Int(limit)
+        let rounds = Int(limit) + 1   // not a whole number of blocks: it dies holding some
         var children: [ChildProcess.Running] = []
         for n in 0..<2 {
             var arguments: [String] = ["--lease-vault", storeArgument, "child\(n)"]
