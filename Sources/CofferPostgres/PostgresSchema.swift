@@ -258,21 +258,7 @@ enum PostgresSchema {
                     s_exists boolean;
                     v_current bigint;
                 BEGIN
-                    PERFORM set_config('coffer.workspace', p_workspace, true);
-                    SELECT min_dek_version, deleted_at, shredded_at INTO w_min, w_deleted, w_shredded
-                        FROM {S}.workspaces WHERE id = p_workspace FOR SHARE;
-                    IF NOT FOUND THEN
-                        RETURN QUERY SELECT 'workspace_not_found'::text, NULL::bigint, NULL::bigint;
-                        RETURN;
-                    END IF;
-                    IF w_shredded IS NOT NULL THEN
-                        RETURN QUERY SELECT 'workspace_shredded'::text, NULL::bigint, NULL::bigint;
-                        RETURN;
-                    END IF;
-                    IF w_deleted IS NOT NULL THEN
-                        RETURN QUERY SELECT 'workspace_deleted'::text, NULL::bigint, NULL::bigint;
-                        RETURN;
-                    END IF;
+            """ + bindAndCheckWorkspace + """
                     SELECT last_version INTO s_last FROM {S}.secrets
                         WHERE workspace_id = p_workspace AND name = p_name FOR UPDATE;
                     s_exists := FOUND;
@@ -352,21 +338,7 @@ enum PostgresSchema {
                 s_last bigint;
                 v_current bigint;
             BEGIN
-                PERFORM set_config('coffer.workspace', p_workspace, true);
-                SELECT min_dek_version, deleted_at, shredded_at INTO w_min, w_deleted, w_shredded
-                    FROM {S}.workspaces WHERE id = p_workspace FOR SHARE;
-                IF NOT FOUND THEN
-                    RETURN QUERY SELECT 'workspace_not_found'::text, NULL::bigint, NULL::bigint;
-                    RETURN;
-                END IF;
-                IF w_shredded IS NOT NULL THEN
-                    RETURN QUERY SELECT 'workspace_shredded'::text, NULL::bigint, NULL::bigint;
-                    RETURN;
-                END IF;
-                IF w_deleted IS NOT NULL THEN
-                    RETURN QUERY SELECT 'workspace_deleted'::text, NULL::bigint, NULL::bigint;
-                    RETURN;
-                END IF;
+        \(bindAndCheckWorkspace)
                 INSERT INTO {S}.secrets (workspace_id, name, last_version) VALUES (p_workspace, p_name, 0)
                     ON CONFLICT (workspace_id, name) DO NOTHING;
                 SELECT last_version INTO s_last FROM {S}.secrets
@@ -391,6 +363,27 @@ enum PostgresSchema {
             $put$;
         """
     }
+
+    /// The start of `begin_put` and `put_secret`: bind the workspace for this transaction, lock
+    /// its row (shared: rotation, retirement, shredding and deletion wait for the put) into
+    /// `w_min`, `w_deleted`, `w_shredded`, and answer a status when it is missing or not live.
+    static let bindAndCheckWorkspace = """
+                PERFORM set_config('coffer.workspace', p_workspace, true);
+                SELECT min_dek_version, deleted_at, shredded_at INTO w_min, w_deleted, w_shredded
+                    FROM {S}.workspaces WHERE id = p_workspace FOR SHARE;
+                IF NOT FOUND THEN
+                    RETURN QUERY SELECT 'workspace_not_found'::text, NULL::bigint, NULL::bigint;
+                    RETURN;
+                END IF;
+                IF w_shredded IS NOT NULL THEN
+                    RETURN QUERY SELECT 'workspace_shredded'::text, NULL::bigint, NULL::bigint;
+                    RETURN;
+                END IF;
+                IF w_deleted IS NOT NULL THEN
+                    RETURN QUERY SELECT 'workspace_deleted'::text, NULL::bigint, NULL::bigint;
+                    RETURN;
+                END IF;
+        """
 
     /// Migration 3's count: one encryption per put.
     static let countOne = """
