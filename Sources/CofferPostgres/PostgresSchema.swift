@@ -265,16 +265,7 @@ enum PostgresSchema {
                     IF NOT s_exists THEN
                         s_last := 0;
                     END IF;
-                    SELECT COALESCE(MAX(version), 0) INTO v_current FROM {S}.secret_versions
-                        WHERE workspace_id = p_workspace AND name = p_name;
-                    IF p_expected IS NOT NULL AND p_expected <> v_current THEN
-                        RETURN QUERY SELECT 'conflict'::text, s_last, v_current;
-                        RETURN;
-                    END IF;
-                    IF s_last >= 4294967295 THEN
-                        RETURN QUERY SELECT 'versions_exhausted'::text, s_last, v_current;
-                        RETURN;
-                    END IF;
+            """ + checkCurrentVersion + """
                     IF p_version <> s_last + 1 THEN
                         RETURN QUERY SELECT 'retry'::text, s_last + 1, v_current;
                         RETURN;
@@ -347,16 +338,7 @@ enum PostgresSchema {
                     RETURN QUERY SELECT 'secret_vanished'::text, NULL::bigint, NULL::bigint;
                     RETURN;
                 END IF;
-                SELECT COALESCE(MAX(version), 0) INTO v_current FROM {S}.secret_versions
-                    WHERE workspace_id = p_workspace AND name = p_name;
-                IF p_expected IS NOT NULL AND p_expected <> v_current THEN
-                    RETURN QUERY SELECT 'conflict'::text, s_last, v_current;
-                    RETURN;
-                END IF;
-                IF s_last >= 4294967295 THEN
-                    RETURN QUERY SELECT 'versions_exhausted'::text, s_last, v_current;
-                    RETURN;
-                END IF;
+        \(checkCurrentVersion)
         \(counting)
                 RETURN QUERY SELECT 'ok'::text, s_last + 1, v_current;
             END
@@ -381,6 +363,23 @@ enum PostgresSchema {
                 END IF;
                 IF w_deleted IS NOT NULL THEN
                     RETURN QUERY SELECT 'workspace_deleted'::text, NULL::bigint, NULL::bigint;
+                    RETURN;
+                END IF;
+        """
+
+    /// The middle of `begin_put` and `put_secret`, once the secret's row is locked and its
+    /// `last_version` is in `s_last`: read the current version in a statement of its own (at
+    /// READ COMMITTED one that waited for the lock keeps its old snapshot for everything else)
+    /// into `v_current`, check check-and-set, and refuse a secret that used every number.
+    static let checkCurrentVersion = """
+                SELECT COALESCE(MAX(version), 0) INTO v_current FROM {S}.secret_versions
+                    WHERE workspace_id = p_workspace AND name = p_name;
+                IF p_expected IS NOT NULL AND p_expected <> v_current THEN
+                    RETURN QUERY SELECT 'conflict'::text, s_last, v_current;
+                    RETURN;
+                END IF;
+                IF s_last >= 4294967295 THEN
+                    RETURN QUERY SELECT 'versions_exhausted'::text, s_last, v_current;
                     RETURN;
                 END IF;
         """
