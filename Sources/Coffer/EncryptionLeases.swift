@@ -103,11 +103,6 @@ final class EncryptionLeases: Sendable {
         }
     }
 
-    /// Encryptions leased and not used yet, over all keys (for tests and status).
-    var outstanding: UInt64 {
-        entries.withLock { $0.values.reduce(0) { $0 + $1.remaining } }
-    }
-
     /// The block a put counts when it leases: the configured size, at most 1/16 of the key's
     /// limit (so that a fleet of instances does not take a small limit in a few blocks), at
     /// least 1.

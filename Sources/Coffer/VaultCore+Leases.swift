@@ -18,10 +18,14 @@ extension VaultCore {
         let version = request.dataKeyVersion
         var request = request
         request.encryptionsToCount = leases.take(workspace: ws, dataKeyVersion: version, limit: request.dataKeyEncryptionLimit)
-        let sealed = PosixMutex(false)
-        let tracked: @Sendable (UInt32) throws -> [UInt8] = { number in
-            sealed.withLock { $0 = true }
-            return try seal(number)
+        // Only a put from the lease needs to know whether `seal` ran (to give it back).
+        let sealed: PosixMutex<Bool>? = request.encryptionsToCount == 0 ? PosixMutex(false) : nil
+        var tracked = seal
+        if let sealed {
+            tracked = { number in
+                sealed.withLock { $0 = true }
+                return try seal(number)
+            }
         }
         do {
             let info = try await put(request, tracked)
@@ -33,7 +37,7 @@ extension VaultCore {
             request.encryptionsToCount = 1
             return try await put(request, seal)
         } catch {
-            if request.encryptionsToCount == 0, !sealed.withLock({ $0 }) {
+            if let sealed, !sealed.withLock({ $0 }) {
                 leases.unused(workspace: ws, dataKeyVersion: version)
             }
             throw error

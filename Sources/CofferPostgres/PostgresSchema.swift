@@ -223,15 +223,7 @@ enum PostgresSchema {
                 AS $fin$
                 BEGIN
                     PERFORM set_config('coffer.workspace', p_workspace, true);
-                    IF p_version > p_max_versions THEN
-                        DELETE FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name AND version <= (
-                            SELECT version FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name
-                            ORDER BY version DESC LIMIT 1 OFFSET p_max_versions - 1);
-                    END IF;
-                    INSERT INTO {S}.secret_versions
-                        (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
-                        VALUES (p_workspace, p_name, p_version, p_dek, p_ciphertext, p_kind, p_content_type, p_labels,
-                                p_expires_at, p_created_at);
+            """ + pruneAndInsertVersion + """
                     UPDATE {S}.secrets SET last_version = p_version WHERE workspace_id = p_workspace AND name = p_name;
                 END
                 $fin$;
@@ -294,15 +286,7 @@ enum PostgresSchema {
                             RAISE EXCEPTION 'a concurrent put created the secret first' USING ERRCODE = '40001';
                         END IF;
                     END IF;
-                    IF p_version > p_max_versions THEN
-                        DELETE FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name AND version <= (
-                            SELECT version FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name
-                            ORDER BY version DESC LIMIT 1 OFFSET p_max_versions - 1);
-                    END IF;
-                    INSERT INTO {S}.secret_versions
-                        (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
-                        VALUES (p_workspace, p_name, p_version, p_dek, p_ciphertext, p_kind, p_content_type, p_labels,
-                                p_expires_at, p_created_at);
+            """ + pruneAndInsertVersion + """
                     RETURN QUERY SELECT 'ok'::text, p_version, v_current;
                 END
                 $one$;
@@ -382,6 +366,20 @@ enum PostgresSchema {
                     RETURN QUERY SELECT 'versions_exhausted'::text, s_last, v_current;
                     RETURN;
                 END IF;
+        """
+
+    /// The end of `finish_put` and `put_secret`: keep the newest `p_max_versions - 1` existing
+    /// versions (the new one makes `p_max_versions`) and insert the new version.
+    static let pruneAndInsertVersion = """
+                IF p_version > p_max_versions THEN
+                    DELETE FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name AND version <= (
+                        SELECT version FROM {S}.secret_versions WHERE workspace_id = p_workspace AND name = p_name
+                        ORDER BY version DESC LIMIT 1 OFFSET p_max_versions - 1);
+                END IF;
+                INSERT INTO {S}.secret_versions
+                    (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+                    VALUES (p_workspace, p_name, p_version, p_dek, p_ciphertext, p_kind, p_content_type, p_labels,
+                            p_expires_at, p_created_at);
         """
 
     /// Migration 3's count: one encryption per put.
