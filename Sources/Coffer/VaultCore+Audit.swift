@@ -65,10 +65,11 @@ extension VaultCore {
 
     /// Runs `body` and records it: success (with the version and detail `describe` gives) or
     /// the failure's outcome. Failures are always committed before the error is rethrown;
-    /// successes are committed before returning unless `read` and reads are buffered.
+    /// successes are committed before returning unless `read` and reads are buffered, or
+    /// `recordSuccess` says the operation recorded itself (see ``InlineAuditingStore``).
     func audited<T>(
         _ action: AuditAction, actor: String, workspace: String?, name: String? = nil, version: UInt32? = nil,
-        read: Bool = false, recordSuccess: Bool = true, _ body: () async throws -> T,
+        read: Bool = false, recordSuccess: (T) -> Bool = { _ in true }, _ body: () async throws -> T,
         describe: (T) -> (version: UInt32?, detail: String?) = { _ in (nil, nil) }
     ) async throws -> T {
         guard let audit else {
@@ -105,7 +106,7 @@ extension VaultCore {
             throw error
         }
         // Recorded by the operation itself, in its own transaction (see InlineAuditingStore).
-        if !recordSuccess { return result }
+        if !recordSuccess(result) { return result }
         let (v, detail) = describe(result)
         let event = AuditEvent(
             time: configuration.now(), actor: actor, action: action, outcome: .success,

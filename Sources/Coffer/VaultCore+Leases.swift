@@ -10,10 +10,10 @@ extension VaultCore {
     /// key's limit is retried as a single count before the caller sees
     /// ``VaultError/dataKeyExhausted(workspace:version:)`` (then it rotates). A leased
     /// encryption whose put failed before `seal` ran goes back to the lease.
-    func countingEncryption(
+    func countingEncryption<Stored>(
         _ request: PutSecretRequest, seal: @escaping @Sendable (UInt32) throws -> [UInt8],
-        put: (PutSecretRequest, @escaping @Sendable (UInt32) throws -> [UInt8]) async throws -> SecretVersionInfo
-    ) async throws -> SecretVersionInfo {
+        put: (PutSecretRequest, @escaping @Sendable (UInt32) throws -> [UInt8]) async throws -> Stored
+    ) async throws -> Stored {
         let ws = request.workspace
         let version = request.dataKeyVersion
         var request = request

@@ -53,16 +53,16 @@ public struct WorkspaceScope: Sendable {
     ///   ``VaultError/checkAndSetConflict(workspace:name:expected:actual:)``.
     @discardableResult
     public func put(_ name: String, value: SecretBytes, metadata: SecretMetadata = .init(), expectedVersion: UInt32? = nil) async throws -> SecretVersionInfo {
-        // With a store that writes the record in the put's own transaction, only a failure is
+        // When the store wrote the record in the put's own transaction, only a failure is
         // recorded here; otherwise the record follows in a (group-committed) transaction.
         let inline = core.inlineAudit
         let start = core.metrics.start()
         do {
-            let info = try await core.audited(.put, actor: actor, workspace: id, name: name, recordSuccess: inline == nil) {
+            let put = try await core.audited(.put, actor: actor, workspace: id, name: name, recordSuccess: { !$0.audited }) {
                 try await putUnaudited(name, value: value, metadata: metadata, expectedVersion: expectedVersion, inline: inline)
-            } describe: { info in (info.version, Self.putDetail(info)) }
+            } describe: { put in (put.info.version, Self.putDetail(put.info)) }
             core.metrics.operation(.put, workspace: id).finish(start, succeeded: true)
-            return info
+            return put.info
         } catch {
             core.metrics.operation(.put, workspace: id).finish(start, succeeded: false)
             throw error
@@ -96,13 +96,13 @@ public struct WorkspaceScope: Sendable {
 
     private func putUnaudited(
         _ name: String, value: SecretBytes, metadata: SecretMetadata, expectedVersion: UInt32?, inline: (any InlineAuditingStore)? = nil
-    ) async throws -> SecretVersionInfo {
+    ) async throws -> InlineAuditedPut {
         let (sealedValue, metadata) = try prepared(name, value: value, metadata: metadata)
         let workspace = id
         let actor = self.actor
         let now = core.configuration.now
         // Under the primary data key; rotates first when the rotation policy says so.
-        let info = try await core.sealingUnderPrimary(workspace: id) { dataKeyVersion, encryptionLimit in
+        let put = try await core.sealingUnderPrimary(workspace: id) { dataKeyVersion, encryptionLimit in
             let key = try await core.dataKey(workspace: workspace, version: dataKeyVersion)
             // The audit key for a put that records itself (after the data key, so that a wrong
             // KEK fails as an authentication failure, like a read).
@@ -118,7 +118,7 @@ public struct WorkspaceScope: Sendable {
             // Counted one by one, in a leased block or from a lease (EncryptionLeases).
             return try await core.countingEncryption(request, seal: seal) { request, seal in
                 guard let inline, let (keyVersion, macKey) = auditKey else {
-                    return try await store.putSecretVersion(request, seal: seal)
+                    return InlineAuditedPut(info: try await store.putSecretVersion(request, seal: seal), audited: false)
                 }
                 return try await inline.putSecretVersion(request, seal: seal) { info, head in
                     let event = AuditEvent(
@@ -129,9 +129,9 @@ public struct WorkspaceScope: Sendable {
             }
         }
         core.logger.debug("put secret version", metadata: [
-            "workspace": "\(id)", "name": "\(name)", "version": "\(info.version)", "dek_version": "\(info.dataKeyVersion)",
+            "workspace": "\(id)", "name": "\(name)", "version": "\(put.info.version)", "dek_version": "\(put.info.dataKeyVersion)",
         ])
-        return info
+        return put
     }
 
     /// Reads and opens a version of secret `name` (nil: the current, highest kept version,

@@ -37,6 +37,12 @@ enum PostgresCoding: StoreColumnCoding {
         return v
     }
 
+    /// An audit sequence number for a `bigint` column, range-checked.
+    static func sequenceValue(_ value: UInt64) throws -> Int64 {
+        guard let v = Int64(exactly: value) else { throw VaultError.invalidValue("audit sequence \(value) is out of range") }
+        return v
+    }
+
     /// A quoted SQL identifier (`"name"`, inner quotes doubled).
     static func quoted(_ identifier: String) -> String {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""

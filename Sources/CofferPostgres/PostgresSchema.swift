@@ -45,7 +45,11 @@ import PostgresNIO
 /// (`p_count`: 1, a lease block, or 0 for an encryption the vault leased earlier, which only
 /// reads the data-key row). Migration 5 adds `put_secret`: a whole put in one statement, with
 /// the value sealed beforehand under the version the store expects; a wrong guess answers
-/// `retry` and the right number, writing nothing.
+/// `retry` and the right number, writing nothing. Migration 6 adds `put_secret_audited`:
+/// `put_secret` and, when it stored the version, the put's audit record and the new chain
+/// head, if the head row is not locked by another writer (`FOR UPDATE SKIP LOCKED`) and is
+/// still the head the record was chained after; it answers `written`, `locked`, `stale` (the
+/// put is stored without its record) or `none` (nothing was stored).
 ///
 /// Row-level security is ENABLED and FORCED on the four tenant tables (so it binds the owner
 /// too); the audit tables have none (they are store-wide) and are guarded by grants alone. The policies:
@@ -292,7 +296,66 @@ enum PostgresSchema {
                 $one$;
             REVOKE ALL ON FUNCTION {S}.put_secret(text, text, bigint, bigint, bigint, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) FROM PUBLIC
             """),
+        Migration(version: 6, description: "put_secret_audited: a put and its audit record in one statement", sql: """
+            CREATE FUNCTION \(putSecretAuditedSignature(names: true))
+                RETURNS TABLE (r_status text, r_version bigint, r_current bigint, r_audit text)
+                LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+                AS $aud$
+                DECLARE
+                    a_status text;
+                    a_version bigint;
+                    a_current bigint;
+                BEGIN
+                    SELECT p.r_status, p.r_version, p.r_current INTO a_status, a_version, a_current
+                        FROM {S}.put_secret(p_workspace, p_name, p_expected, p_dek, p_limit, p_count, p_version, p_ciphertext,
+                                            p_kind, p_content_type, p_labels, p_expires_at, p_created_at, p_max_versions) AS p;
+                    IF a_status <> 'ok' THEN
+                        RETURN QUERY SELECT a_status, a_version, a_current, 'none'::text;
+                        RETURN;
+                    END IF;
+                    -- Never wait for the head: another writer holding it means the record goes
+                    -- through the caller's audit log instead.
+                    PERFORM 1 FROM {S}.audit_head WHERE id FOR UPDATE SKIP LOCKED;
+                    IF NOT FOUND THEN
+                        RETURN QUERY SELECT a_status, a_version, a_current, 'locked'::text;
+                        RETURN;
+                    END IF;
+                    UPDATE {S}.audit_head SET sequence = p_new_sequence, mac = p_new_mac, key_version = p_new_key_version,
+                                              seal = p_new_seal
+                        WHERE id AND sequence = p_head_sequence AND mac = p_head_mac;
+                    IF NOT FOUND THEN
+                        RETURN QUERY SELECT a_status, a_version, a_current, 'stale'::text;
+                        RETURN;
+                    END IF;
+                    INSERT INTO {S}.audit_log (sequence, time, actor, action, outcome, workspace, name, version, detail,
+                                               key_version, mac)
+                        VALUES (p_a_sequence, p_a_time, p_a_actor, p_a_action, p_a_outcome, p_a_workspace, p_a_name,
+                                p_a_version, p_a_detail, p_a_key_version, p_a_mac);
+                    RETURN QUERY SELECT a_status, a_version, a_current, 'written'::text;
+                END
+                $aud$;
+            REVOKE ALL ON FUNCTION \(putSecretAuditedSignature(names: false)) FROM PUBLIC
+            """),
     ]
+
+    /// `put_secret_audited`'s name and parameter list, with the parameters' names (for
+    /// `CREATE FUNCTION`) or only their types (for grants): `put_secret`'s fourteen, the head
+    /// the record follows (`p_head_sequence`, `p_head_mac`), the new head and the record.
+    static func putSecretAuditedSignature(names: Bool) -> String {
+        let parameters = [
+            ("p_workspace", "text"), ("p_name", "text"), ("p_expected", "bigint"), ("p_dek", "bigint"), ("p_limit", "bigint"),
+            ("p_count", "bigint"), ("p_version", "bigint"), ("p_ciphertext", "bytea"), ("p_kind", "text"),
+            ("p_content_type", "text"), ("p_labels", "jsonb"), ("p_expires_at", "bigint"), ("p_created_at", "bigint"),
+            ("p_max_versions", "bigint"),
+            ("p_head_sequence", "bigint"), ("p_head_mac", "bytea"),
+            ("p_new_sequence", "bigint"), ("p_new_mac", "bytea"), ("p_new_key_version", "bigint"), ("p_new_seal", "bytea"),
+            ("p_a_sequence", "bigint"), ("p_a_time", "bigint"), ("p_a_actor", "text"), ("p_a_action", "text"),
+            ("p_a_outcome", "text"), ("p_a_workspace", "text"), ("p_a_name", "text"), ("p_a_version", "bigint"),
+            ("p_a_detail", "text"), ("p_a_key_version", "bigint"), ("p_a_mac", "bytea"),
+        ]
+        let list = parameters.map { names ? "\($0.0) \($0.1)" : $0.1 }.joined(separator: ", ")
+        return "{S}.put_secret_audited(\(list))"
+    }
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }
 
@@ -443,6 +506,7 @@ enum PostgresSchema {
         GRANT EXECUTE ON FUNCTION {S}.begin_put(text, text, bigint, bigint, bigint, bigint) TO {R};
         GRANT EXECUTE ON FUNCTION {S}.finish_put(text, text, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) TO {R};
         GRANT EXECUTE ON FUNCTION {S}.put_secret(text, text, bigint, bigint, bigint, bigint, bigint, bytea, text, text, jsonb, bigint, bigint, bigint) TO {R};
+        GRANT EXECUTE ON FUNCTION \(putSecretAuditedSignature(names: false)) TO {R};
         GRANT SELECT, INSERT ON {S}.audit_keys TO {R};
         GRANT SELECT, INSERT ON {S}.audit_log TO {R};
         GRANT SELECT, UPDATE ON {S}.audit_head TO {R};

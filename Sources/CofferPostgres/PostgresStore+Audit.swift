@@ -177,7 +177,7 @@ extension PostgresStore {
 
     /// `chain(head)`, checked: `count` records numbered from `head.sequence + 1` and a head at
     /// the last of them.
-    private static func checkedChain(
+    static func checkedChain(
         _ chain: (AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead), after head: AuditChainHead, count: Int
     ) throws -> (records: [AuditRecord], head: AuditChainHead) {
         let (records, newHead) = try chain(head)
@@ -198,7 +198,7 @@ extension PostgresStore {
         _ connection: PostgresConnection, _ records: [AuditRecord], from head: AuditChainHead, to newHead: AuditChainHead
     ) async throws -> Bool {
         let t = tables
-        let sequences = records.map { Int64($0.sequence) }
+        let sequences = try records.map { try PostgresCoding.sequenceValue($0.sequence) }
         let times = records.map { PostgresCoding.micros($0.event.time) }
         let actors = records.map(\.event.actor)
         let actions = records.map(\.event.action.rawValue)
@@ -218,9 +218,9 @@ extension PostgresStore {
         let moved = try await connection.query("""
             WITH h AS (
                 UPDATE \(unescaped: t.auditHead)
-                SET sequence = \(Int64(newHead.sequence)), mac = \(PostgresCoding.bytes(newHead.mac)),
+                SET sequence = \(try PostgresCoding.sequenceValue(newHead.sequence)), mac = \(PostgresCoding.bytes(newHead.mac)),
                     key_version = \(Int64(newHead.keyVersion)), seal = \(PostgresCoding.bytes(newHead.seal))
-                WHERE id AND sequence = \(Int64(head.sequence)) AND mac = \(PostgresCoding.bytes(head.mac))
+                WHERE id AND sequence = \(try PostgresCoding.sequenceValue(head.sequence)) AND mac = \(PostgresCoding.bytes(head.mac))
                 RETURNING 1),
             r AS (
                 INSERT INTO \(unescaped: t.auditLog) (\(unescaped: Self.auditColumns))

@@ -156,3 +156,5 @@ extension PostgresStore: LifecycleSecretStore {
         }
     }
 }
+
+extension PostgresStore: InlineAuditingStore {}

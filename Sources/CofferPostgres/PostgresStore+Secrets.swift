@@ -148,6 +148,30 @@ extension PostgresStore {
     public func putSecretVersion(
         _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8]
     ) async throws -> SecretVersionInfo {
+        try await put(request, seal: seal, audit: nil).info
+    }
+
+    /// See ``InlineAuditingStore/putSecretVersion(_:seal:audit:)``: the put of
+    /// ``putSecretVersion(_:seal:)``, as `put_secret_audited` (schema migration 6), still one
+    /// statement. The record is chained after the head this instance last wrote
+    /// (``PostgresAuditHeadCache``, like a one-statement audit append) before the statement,
+    /// like the seal; the server writes it and moves the head in the put's transaction only if
+    /// the head row is not locked by another writer (it never waits for it) and is still that
+    /// head. Otherwise (or with no head remembered, or when the put falls back to `begin_put`)
+    /// the put is stored alone and answers ``InlineAuditedPut/audited`` false.
+    public func putSecretVersion(
+        _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8],
+        audit: @Sendable (_ info: SecretVersionInfo, _ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
+    ) async throws -> InlineAuditedPut {
+        try await withoutActuallyEscaping(audit) { audit in try await put(request, seal: seal, audit: audit) }
+    }
+
+    /// The put of both ``putSecretVersion(_:seal:)`` and
+    /// ``putSecretVersion(_:seal:audit:)`` (`audit` nil: `put_secret`, never audited).
+    private func put(
+        _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8],
+        audit: (@Sendable (_ info: SecretVersionInfo, _ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead))?
+    ) async throws -> InlineAuditedPut {
         let labels = try PostgresCoding.labelsJSON(request.metadata.labels)
         guard let counted = Int64(exactly: request.encryptionsToCount), counted < Int64.max / 2 else {
             throw VaultError.invalidValue("cannot count \(request.encryptionsToCount) encryptions at once")
@@ -158,9 +182,18 @@ extension PostgresStore {
         let attempts = max(1, options.maxAttempts)
         for attempt in 1...attempts {
             let ciphertext = try seal(version)
-            let answer: (status: String, version: Int64?, current: Int64?)
+            let info = SecretVersionInfo(
+                workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
+                metadata: request.metadata,
+                createdAt: PostgresCoding.date(micros: PostgresCoding.micros(request.now)), deletedAt: nil)
+            var link: AuditLink?
+            if let audit, let head = auditHeadCache.optimisticHead() {
+                let (records, newHead) = try Self.checkedChain({ try audit(info, $0) }, after: head, count: 1)
+                link = AuditLink(head: head, record: records[0], newHead: newHead)
+            }
+            let answer: PutAnswer
             do {
-                answer = try await putStatement(request, version: version, ciphertext: ciphertext, count: counted, labels: labels)
+                answer = try await putStatement(request, version: version, ciphertext: ciphertext, count: counted, labels: labels, link: link)
             } catch let error where PostgresErrors.isRetryable(PostgresErrors.unwrap(error)) && attempt < attempts {
                 // A concurrent first put of the same name, or a deadlock: nothing was written.
                 try await Task.sleep(for: .milliseconds(UInt64.random(in: 1...(5 << min(attempt, 5)))))
@@ -174,41 +207,78 @@ extension PostgresStore {
             }
             try Self.checkPutStatus(answer.status, request, current: answer.current)
             versionGuesses.saw(workspace: ws, name: name, version: version)
-            return SecretVersionInfo(
-                workspace: ws, name: name, version: version, dataKeyVersion: request.dataKeyVersion,
-                metadata: request.metadata,
-                createdAt: PostgresCoding.date(micros: PostgresCoding.micros(request.now)), deletedAt: nil)
+            switch (answer.audit, link) {
+            case ("written", let link?): auditHeadCache.wrote(link.newHead)
+            case ("stale", _): auditHeadCache.missed()
+            case ("locked", _), (nil, _): break
+            default:
+                throw VaultError.storeCorrupted(
+                    "the server answered an unknown audit status for a put of secret '\(name)' in workspace '\(ws)'; the version is stored")
+            }
+            return InlineAuditedPut(info: info, audited: answer.audit == "written")
         }
         // Lost the number race every time: reserve it first, then seal (two statements more).
         let info = try await transaction(.application, .workspace(ws), operation: "writing a secret") { connection in
             try await put(connection, request, labels: labels, seal: seal)
         }
         versionGuesses.saw(workspace: ws, name: name, version: info.version)
-        return info
+        return InlineAuditedPut(info: info, audited: false)
     }
 
-    /// One `put_secret` statement: the answer's status, the next number (for `retry`) and the
-    /// current version (for `conflict`).
+    /// A put's audit record chained after `head`, and the head after it.
+    private struct AuditLink {
+        var head: AuditChainHead
+        var record: AuditRecord
+        var newHead: AuditChainHead
+    }
+
+    /// What `put_secret` or `put_secret_audited` answered: the status, the next number (for
+    /// `retry`), the current version (for `conflict`) and, with a record, what became of it.
+    private struct PutAnswer {
+        var status: String
+        var version: Int64?
+        var current: Int64?
+        var audit: String?
+    }
+
+    /// One `put_secret` statement, or `put_secret_audited` when there is a record to write.
     private func putStatement(
-        _ request: PutSecretRequest, version: UInt32, ciphertext: [UInt8], count: Int64, labels: String
-    ) async throws -> (status: String, version: Int64?, current: Int64?) {
-        let function = tables.putSecretFunction
+        _ request: PutSecretRequest, version: UInt32, ciphertext: [UInt8], count: Int64, labels: String, link: AuditLink?
+    ) async throws -> PutAnswer {
         let limit = request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }
+        let t = tables
         let rows = try await rawStatement { connection in
-            try await connection.query("""
-                SELECT r_status, r_version, r_current FROM \(unescaped: function)(
+            guard let link else {
+                return try await connection.query("""
+                    SELECT r_status, r_version, r_current, NULL::text FROM \(unescaped: t.putSecretFunction)(
+                        \(request.workspace), \(request.name), \(request.expectedCurrentVersion.map(Int64.init)),
+                        \(Int64(request.dataKeyVersion)), \(limit), \(count), \(Int64(version)), \(PostgresCoding.bytes(ciphertext)),
+                        \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
+                        \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now)),
+                        \(Int64(max(1, request.maxVersions))))
+                    """, logger: logger).collect()
+            }
+            let e = link.record.event
+            return try await connection.query("""
+                SELECT r_status, r_version, r_current, r_audit FROM \(unescaped: t.putSecretAuditedFunction)(
                     \(request.workspace), \(request.name), \(request.expectedCurrentVersion.map(Int64.init)),
                     \(Int64(request.dataKeyVersion)), \(limit), \(count), \(Int64(version)), \(PostgresCoding.bytes(ciphertext)),
                     \(request.metadata.kind.rawValue), \(request.metadata.contentType), \(labels)::jsonb,
                     \(request.metadata.expiresAt.map(PostgresCoding.micros)), \(PostgresCoding.micros(request.now)),
-                    \(Int64(max(1, request.maxVersions))))
+                    \(Int64(max(1, request.maxVersions))),
+                    \(try PostgresCoding.sequenceValue(link.head.sequence)), \(PostgresCoding.bytes(link.head.mac)),
+                    \(try PostgresCoding.sequenceValue(link.newHead.sequence)), \(PostgresCoding.bytes(link.newHead.mac)),
+                    \(Int64(link.newHead.keyVersion)), \(PostgresCoding.bytes(link.newHead.seal)),
+                    \(try PostgresCoding.sequenceValue(link.record.sequence)), \(PostgresCoding.micros(e.time)), \(e.actor),
+                    \(e.action.rawValue), \(e.outcome.rawValue), \(e.workspace), \(e.name), \(e.version.map { Int64($0) }),
+                    \(e.detail), \(Int64(link.record.keyVersion)), \(PostgresCoding.bytes(link.record.mac)))
                 """, logger: logger).collect()
         }
         guard let row = rows.first else {
             throw VaultError.storeCorrupted("put_secret returned no row for secret '\(request.name)' in workspace '\(request.workspace)'")
         }
-        let (status, next, current) = try row.decode((String, Int64?, Int64?).self)
-        return (status, next, current)
+        let (status, next, current, audit) = try row.decode((String, Int64?, Int64?, String?).self)
+        return PutAnswer(status: status, version: next, current: current, audit: audit)
     }
 
     /// Maps a put status other than `ok` (from `put_secret` or `begin_put`) to its error.

@@ -70,6 +70,7 @@ public final class PostgresStore: RotatingSecretStore {
         let beginPutFunction: String
         let finishPutFunction: String
         let putSecretFunction: String
+        let putSecretAuditedFunction: String
 
         init(schema: String) {
             let s = PostgresCoding.quoted(schema)
@@ -86,6 +87,7 @@ public final class PostgresStore: RotatingSecretStore {
             beginPutFunction = "\(s).begin_put"
             finishPutFunction = "\(s).finish_put"
             putSecretFunction = "\(s).put_secret"
+            putSecretAuditedFunction = "\(s).put_secret_audited"
         }
     }
 

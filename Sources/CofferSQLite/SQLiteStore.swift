@@ -298,17 +298,17 @@ public final class SQLiteStore: SecretStore {
     }
 
     /// See ``InlineAuditingStore/putSecretVersion(_:seal:audit:)``: the put and its audit record
-    /// in one write transaction (the writer lock already serialises the chain).
+    /// in one write transaction, always (the writer lock already serialises the chain).
     public func putSecretVersion(
         _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8],
         audit: @Sendable (_ info: SecretVersionInfo, _ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
-    ) async throws -> SecretVersionInfo {
+    ) async throws -> InlineAuditedPut {
         let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
         return try write { db in
             try Self.refuseInactiveWorkspace(db, request.workspace)
             let info = try Self.insertVersion(db, request, labels: labels, seal: seal)
             _ = try Self.appendAudit(db, count: 1) { head in try audit(info, head) }
-            return info
+            return InlineAuditedPut(info: info, audited: true)
         }
     }
 

@@ -39,7 +39,7 @@ struct PostgresStoreTests {
                 let rows = try await c.query(
                     PostgresQuery(unsafeSQL: "SELECT version FROM \"\(schema)\".schema_migrations ORDER BY version"), logger: Env.logger
                 ).collect()
-                #expect(try rows.map { try $0.decode(Int32.self) } == [1, 2, 3, 4, 5])
+                #expect(try rows.map { try $0.decode(Int32.self) } == [1, 2, 3, 4, 5, 6])
             }
         }
     }
