@@ -2,9 +2,10 @@
 ///
 /// Every operation is recorded, success or failure. Writes (put, delete, shred, rotate, …) and
 /// every failure wait until their record is committed before returning ("synchronous"): a put
-/// on a store that conforms to ``InlineAuditingStore`` (SQLite) writes its record in its own
-/// transaction; everything else is committed by the audit writer, concurrent callers sharing
-/// one store transaction (group commit). Successful reads (get,
+/// on a store that conforms to ``InlineAuditingStore`` (SQLite always; PostgreSQL when no other
+/// writer holds the audit head) writes its record in its own transaction; everything else is
+/// committed by the audit writer, concurrent callers sharing one store transaction (group
+/// commit). Successful reads (get,
 /// list, history) are by default *buffered*: the record is queued in memory and committed
 /// within ``flushInterval`` or when ``maxBufferedRecords`` are waiting, so a cached get never
 /// waits for the store. Buffered records still queued when the process dies are lost; call
