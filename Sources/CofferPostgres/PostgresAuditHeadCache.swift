@@ -6,11 +6,14 @@ import CofferCrypto
 /// another instance appended in between, the assumption misses (nothing is written) and the
 /// append locks the head instead; after a miss the next ``lockedAppendsAfterMiss`` appends lock
 /// directly, since instances of a busy fleet take turns on the head and would mostly miss.
+/// It also counts this instance's puts in flight (``putStarted()``): a put writes its own
+/// record only when it is alone.
 final class PostgresAuditHeadCache: Sendable {
     // Sendable without @unchecked: every stored property is a `let` of a Sendable type.
     private struct State {
         var head: AuditChainHead?
         var lockedAppendsLeft = 0
+        var putsInFlight = 0
     }
 
     private let state = PosixMutex(State())
@@ -27,9 +30,29 @@ final class PostgresAuditHeadCache: Sendable {
         }
     }
 
-    /// An append wrote `head`.
+    /// A put that could record itself starts; returns whether it is the only one of this
+    /// instance in flight. Only then is writing its record in its own statement worth it: with
+    /// other puts in flight, their records share the audit log's group commits instead of
+    /// each holding the head row through its own commit. Pair with ``putEnded()``.
+    func putStarted() -> Bool {
+        state.withLock { s in
+            s.putsInFlight += 1
+            return s.putsInFlight == 1
+        }
+    }
+
+    /// The put of ``putStarted()`` has ended.
+    func putEnded() {
+        state.withLock { $0.putsInFlight -= 1 }
+    }
+
+    /// An append (or a put with its record) wrote `head`. Heads only move forward: a writer
+    /// that reports after a later one of this instance does not set the head back.
     func wrote(_ head: AuditChainHead) {
-        state.withLock { $0.head = head }
+        state.withLock { s in
+            if let known = s.head, known.sequence > head.sequence { return }
+            s.head = head
+        }
     }
 
     /// A one-statement append found another head: forget ours and lock for a while.

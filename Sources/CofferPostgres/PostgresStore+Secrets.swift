@@ -157,8 +157,9 @@ extension PostgresStore {
     /// (``PostgresAuditHeadCache``, like a one-statement audit append) before the statement,
     /// like the seal; the server writes it and moves the head in the put's transaction only if
     /// the head row is not locked by another writer (it never waits for it) and is still that
-    /// head. Otherwise (or with no head remembered, or when the put falls back to `begin_put`)
-    /// the put is stored alone and answers ``InlineAuditedPut/audited`` false.
+    /// head. Otherwise (or with no head remembered, with other puts of this instance in flight,
+    /// whose records then share group commits, or when the put falls back to `begin_put`) the
+    /// put is stored alone and answers ``InlineAuditedPut/audited`` false.
     public func putSecretVersion(
         _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8],
         audit: @Sendable (_ info: SecretVersionInfo, _ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
@@ -179,6 +180,8 @@ extension PostgresStore {
         let ws = request.workspace
         let name = request.name
         var version = versionGuesses.guess(workspace: ws, name: name, expected: request.expectedCurrentVersion)
+        let alone = audit != nil && auditHeadCache.putStarted()
+        defer { if audit != nil { auditHeadCache.putEnded() } }
         let attempts = max(1, options.maxAttempts)
         for attempt in 1...attempts {
             let ciphertext = try seal(version)
@@ -187,7 +190,7 @@ extension PostgresStore {
                 metadata: request.metadata,
                 createdAt: PostgresCoding.date(micros: PostgresCoding.micros(request.now)), deletedAt: nil)
             var link: AuditLink?
-            if let audit, let head = auditHeadCache.optimisticHead() {
+            if let audit, alone, let head = auditHeadCache.optimisticHead() {
                 let (records, newHead) = try Self.checkedChain({ try audit(info, $0) }, after: head, count: 1)
                 link = AuditLink(head: head, record: records[0], newHead: newHead)
             }
