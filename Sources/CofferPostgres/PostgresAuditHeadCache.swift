@@ -14,6 +14,10 @@ final class PostgresAuditHeadCache: Sendable {
         var head: AuditChainHead?
         var lockedAppendsLeft = 0
         var putsInFlight = 0
+        /// Puts started so far, and the count before which puts do not record themselves
+        /// (set when puts were seen in flight together).
+        var putsStarted: UInt64 = 0
+        var sharedUntil: UInt64 = 0
     }
 
     private let state = PosixMutex(State())
@@ -30,16 +34,23 @@ final class PostgresAuditHeadCache: Sendable {
         }
     }
 
-    /// A put that could record itself starts; returns whether it is the only one of this
-    /// instance in flight. Only then is writing its record in its own statement worth it: with
-    /// other puts in flight, their records share the audit log's group commits instead of
-    /// each holding the head row through its own commit. Pair with ``putEnded()``.
+    /// A put that could record itself starts; returns whether it should: only when it is the
+    /// only put of this instance in flight and none of the last ``sharedPutsAfterOverlap`` puts
+    /// overlapped another. With concurrent puts their records share the audit log's group
+    /// commits instead of each holding the head row through its own commit (and a group commit
+    /// running next to a put that records itself would find the head moved). Pair with
+    /// ``putEnded()``.
     func putStarted() -> Bool {
         state.withLock { s in
             s.putsInFlight += 1
-            return s.putsInFlight == 1
+            s.putsStarted &+= 1
+            if s.putsInFlight > 1 { s.sharedUntil = s.putsStarted &+ Self.sharedPutsAfterOverlap }
+            return s.putsInFlight == 1 && s.putsStarted >= s.sharedUntil
         }
     }
+
+    /// How many puts after two overlapped leave their records to group commit.
+    static let sharedPutsAfterOverlap: UInt64 = 256
 
     /// The put of ``putStarted()`` has ended.
     func putEnded() {
