@@ -29,18 +29,6 @@ struct PostgresInlineAuditTests {
         return ([record], AuditChainHead(sequence: sequence, mac: mac, keyVersion: 1, seal: [2]))
     }
 
-    static func append(_ store: PostgresStore, _ tag: String) async throws {
-        _ = try await store.appendAudit(count: 1) { head in
-            let sequence = head.sequence + 1
-            let mac = Link.link(head.mac, sequence, tag)
-            let record = AuditRecord(
-                sequence: sequence,
-                event: AuditEvent(time: Link.epoch, actor: tag, action: .get, outcome: .success, workspace: nil, name: nil),
-                keyVersion: 1, mac: mac)
-            return ([record], AuditChainHead(sequence: sequence, mac: mac, keyVersion: 1, seal: [1]))
-        }
-    }
-
     static func put(_ store: PostgresStore, _ name: String) async throws -> InlineAuditedPut {
         try await store.putSecretVersion(Multi.request(name), seal: { v in Array("\(name)@\(v)".utf8) }) { info, head in
             putRecord(info, head)
@@ -53,7 +41,7 @@ struct PostgresInlineAuditTests {
             // No head remembered yet: the put is stored alone.
             #expect(try await Self.put(a, "s1").audited == false)
             #expect(try await a.auditRecords(AuditQuery(limit: 100)).isEmpty)
-            try await Self.append(a, "x1")          // locked append: a now knows the head
+            try await Link.append(a, "x1")          // locked append: a now knows the head
             let s2 = try await Self.put(a, "s2")
             #expect(s2.audited)
             #expect(s2.info.version == 1)
@@ -73,7 +61,7 @@ struct PostgresInlineAuditTests {
             #expect(try await Self.put(a, "s4").audited)
 
             // Another instance appends: a's head is stale, its next put is stored alone.
-            try await Self.append(b, "y1")
+            try await Link.append(b, "y1")
             #expect(try await Self.put(a, "s5").audited == false)
             #expect(try await Self.put(a, "s6").audited == false)   // a locks for a while after a miss
 
@@ -100,7 +88,7 @@ struct PostgresInlineAuditTests {
     @Test func aRefusedPutWritesNoRecord() async throws {
         try await Multi.withTwoInstances { a, _ in
             try await Multi.createWorkspace(a, "w")
-            try await Self.append(a, "x1")
+            try await Link.append(a, "x1")
             #expect(try await Self.put(a, "s").audited)
             var conflicting = Multi.request("s")
             conflicting.expectedCurrentVersion = 0

@@ -77,20 +77,26 @@ struct PostgresLifecycleMultiInstanceTests {
 
     /// The one-statement append assumes this instance's last head; when the other instance
     /// appended in between, that statement writes nothing and the append locks the head.
+    /// Appends one `get` record by actor `tag` chained with ``link(_:_:_:)``; `chained` runs each
+    /// time the store calls the chain closure.
+    static func append(_ store: PostgresStore, _ tag: String, chained: @escaping @Sendable () -> Void = {}) async throws {
+        _ = try await store.appendAudit(count: 1) { head in
+            chained()
+            let sequence = head.sequence + 1
+            let mac = Self.link(head.mac, sequence, tag)
+            let record = AuditRecord(
+                sequence: sequence,
+                event: AuditEvent(time: Self.epoch, actor: tag, action: .get, outcome: .success, workspace: nil, name: nil),
+                keyVersion: 1, mac: mac)
+            return ([record], AuditChainHead(sequence: sequence, mac: mac, keyVersion: 1, seal: [1]))
+        }
+    }
+
     @Test func aStaleHeadFallsBackToTheLockedAppend() async throws {
         try await Multi.withTwoInstances { a, b in
             let calls = Synchronization.Atomic<Int>(0)
             @Sendable func append(_ store: PostgresStore, _ tag: String) async throws {
-                _ = try await store.appendAudit(count: 1) { head in
-                    calls.add(1, ordering: .relaxed)
-                    let sequence = head.sequence + 1
-                    let mac = Self.link(head.mac, sequence, tag)
-                    let record = AuditRecord(
-                        sequence: sequence,
-                        event: AuditEvent(time: Self.epoch, actor: tag, action: .get, outcome: .success, workspace: nil, name: nil),
-                        keyVersion: 1, mac: mac)
-                    return ([record], AuditChainHead(sequence: sequence, mac: mac, keyVersion: 1, seal: [1]))
-                }
+                try await Self.append(store, tag) { calls.add(1, ordering: .relaxed) }
             }
             try await append(a, "a1")   // locked (nothing cached yet)
             try await append(a, "a2")   // one statement
