@@ -24,6 +24,9 @@ import GRDB
 ///   refused with ``VaultError/storeCorrupted(_:)``.
 /// - `PRAGMA secure_delete = ON` on every connection: deleted rows (old ciphertexts, destroyed
 ///   wrapped data keys) are overwritten with zeros, not left in free pages.
+/// - WAL checkpoints run in the background on a connection of their own (``SQLiteCheckpointer``),
+///   not inside the put that crosses the threshold; the writer checkpoints inline only when the
+///   WAL has grown past a bound (8000 frames) while the background pass lagged.
 /// - Never logs values; they are opaque sealed bytes anyway.
 public final class SQLiteStore: SecretStore {
     /// Path of the database file.
@@ -32,6 +35,9 @@ public final class SQLiteStore: SecretStore {
     /// `pool` so they close first and the pool's writer, closing last, can checkpoint the WAL).
     private let readers: SQLiteReaderSet
     private let pool: DatabasePool
+    /// Background WAL checkpoints; nil when its connection could not be opened (the writer then
+    /// keeps SQLite's automatic checkpoint). Closed in `deinit`, before the pool.
+    private let checkpointer: SQLiteCheckpointer?
     let logger: Logger
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -39,7 +45,15 @@ public final class SQLiteStore: SecretStore {
     ///   locked; ``VaultError/storeCorrupted(_:)`` when it is not a Coffer database, is damaged,
     ///   or has a schema newer than this code; ``VaultError/invalidValue(_:)`` for options out
     ///   of range (a busy timeout outside 0...86400 seconds, a reader count outside 1...1000).
-    public init(path: String, logger: Logger, options: Options = Options()) throws {
+    public convenience init(path: String, logger: Logger, options: Options = Options()) throws {
+        try self.init(path: path, logger: logger, options: options, checkpointTrigger: 1_000, inlineCheckpoint: 8_000)
+    }
+
+    /// ``init(path:logger:options:)`` with the WAL checkpoint thresholds of ``SQLiteCheckpointer``
+    /// (frames): a background pass every `checkpointTrigger` frames, an inline checkpoint by the
+    /// writer once the WAL holds `inlineCheckpoint` frames (for tests).
+    @_spi(Testing)
+    public init(path: String, logger: Logger, options: Options, checkpointTrigger: Int32, inlineCheckpoint: Int32) throws {
         guard options.busyTimeout >= 0 && options.busyTimeout <= 86_400 else {
             throw VaultError.invalidValue("the SQLite busy timeout must be between 0 and 86400 seconds")
         }
@@ -104,6 +118,30 @@ public final class SQLiteStore: SecretStore {
         }
         for companion in [path + "-wal", path + "-shm"] {
             DatabaseFile.tighten(companion, logger: logger)
+        }
+        do {
+            let checkpointer = try SQLiteCheckpointer(
+                path: path, synchronous: options.synchronous,
+                limits: .init(trigger: max(1, checkpointTrigger), inline: max(1, inlineCheckpoint)), logger: logger)
+            try pool.writeWithoutTransaction { db in
+                guard let writer = db.sqliteConnection else { throw DatabaseError(resultCode: .SQLITE_MISUSE) }
+                checkpointer.install(on: writer)
+            }
+            self.checkpointer = checkpointer
+        } catch {
+            // Not fatal: the writer keeps SQLite's automatic checkpoint, as before.
+            logger.warning("background WAL checkpoints unavailable; checkpointing on commit", metadata: ["path": "\(path)"])
+            self.checkpointer = nil
+        }
+    }
+
+    deinit {
+        // Before the pool closes: the writer gets its automatic checkpoint back and no longer
+        // calls into the checkpointer, whose connection closes first so that the pool's writer,
+        // closing last, runs the final checkpoint.
+        if let checkpointer {
+            try? pool.writeWithoutTransaction { db in checkpointer.uninstall(from: db.sqliteConnection) }
+            checkpointer.close()
         }
     }
 
@@ -174,6 +212,17 @@ public final class SQLiteStore: SecretStore {
         return try pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
     }
 
+    /// Waits for the background checkpoints requested so far, then returns their counters (for
+    /// tests): passes run, inline checkpoints by the writer, longest WAL seen after a commit and
+    /// WAL length after the last commit (frames). Nil without a background checkpointer.
+    @_spi(Testing)
+    public func checkpointStatistics() -> (passes: Int, inlineCheckpoints: Int, maximumFrames: Int32, lastFrames: Int32)? {
+        guard let checkpointer else { return nil }
+        checkpointer.drain()
+        let s = checkpointer.statistics
+        return (s.passes, s.inlineCheckpoints, s.maximumFrames, s.lastFrames)
+    }
+
     /// Creates (or brings) the database at `path` to schema migration `identifier` and no
     /// further, as an older Coffer would have left it (for migration tests).
     @_spi(Testing)
@@ -218,6 +267,7 @@ public final class SQLiteStore: SecretStore {
     /// returns false when readers or writers of other connections keep it from completing.
     @discardableResult
     func checkpointTruncatingWAL() -> Bool {
+        checkpointer?.drain()  // a background pass holding the checkpoint lock would make it fail
         do {
             try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             return true
