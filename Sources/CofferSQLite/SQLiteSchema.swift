@@ -25,13 +25,16 @@ import GRDB
 /// actor, action, outcome, workspace, name, version, detail, key_version, mac)`, and the
 /// single-row `audit_head` and `audit_checkpoint`.
 ///
+/// Migration "v4" (``SQLiteSchemaV4``) drops the audit log's time index `audit_log_time`, which
+/// every put wrote and only two rare reads used.
+///
 /// Timestamps are INTEGER microseconds since the Unix epoch (see ``SQLiteCoding``).
 enum SQLiteSchema {
     /// `PRAGMA application_id` of a Coffer store: ASCII "CofR".
     static let applicationID: Int32 = 0x436F_6652
 
     /// Identifiers of the migrations this code knows, oldest first.
-    static var knownMigrations: [String] { ["v1", SQLiteSchemaV2.identifier, SQLiteSchemaV3.identifier] }
+    static var knownMigrations: [String] { ["v1", SQLiteSchemaV2.identifier, SQLiteSchemaV3.identifier, SQLiteSchemaV4.identifier] }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -82,6 +85,7 @@ enum SQLiteSchema {
         }
         SQLiteSchemaV2.register(in: &migrator)
         SQLiteSchemaV3.register(in: &migrator)
+        SQLiteSchemaV4.register(in: &migrator)
         return migrator
     }
 }

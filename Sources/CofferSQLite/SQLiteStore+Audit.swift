@@ -3,7 +3,7 @@ public import CofferCrypto
 public import Foundation
 import GRDB
 
-/// The audit log on SQLite (schema v3, see ``SQLiteSchemaV3``): audit-key versions, the
+/// The audit log on SQLite (schema v3, see ``SQLiteSchemaV3``; v4 dropped its time index): audit-key versions, the
 /// chained records, the head and the retention checkpoint. Appends run inside one
 /// `BEGIN IMMEDIATE` transaction, so the writer lock serialises them across threads and
 /// processes: each chain closure sees the head the previous append committed.
@@ -181,7 +181,9 @@ extension SQLiteStore {
     static let auditColumns = "sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac"
 
     /// See ``LifecycleSecretStore/auditRecords(_:)``. The workspace filter walks the index
-    /// `audit_log_workspace(workspace, sequence)`; otherwise the primary key.
+    /// `audit_log_workspace(workspace, sequence)`; otherwise the primary key. `since` filters the
+    /// walk (no time index since schema v4), so every record at or after it is returned, in
+    /// sequence order, even one that follows an older record because the clock went backwards.
     public func auditRecords(_ query: AuditQuery) async throws -> [AuditRecord] {
         guard query.limit > 0 else { return [] }
         var conditions = ["sequence > ?1"]
@@ -225,10 +227,20 @@ extension SQLiteStore {
             mac: try r.blob(10, "mac"))
     }
 
-    /// See ``LifecycleSecretStore/lastAuditSequence(before:)``.
+    /// See ``LifecycleSecretStore/lastAuditSequence(before:)``. There is no time index (schema
+    /// v4): the log is walked in sequence order from its oldest record and the walk stops at the
+    /// first record at or after `cutoff`, so it reads the purgeable records plus one. The answer
+    /// is the last record of that leading run. When the clock went backwards, a record older than
+    /// `cutoff` that follows a newer one is therefore not counted, and the purge through the
+    /// answer can never remove a record at or after `cutoff` (the record order is the chain
+    /// order, so only a prefix of the log can go).
     public func lastAuditSequence(before cutoff: Date) async throws -> UInt64? {
         try read { db in
-            let stmt = try db.cachedStatement(sql: "SELECT MAX(sequence) FROM audit_log WHERE time < ?")
+            let stmt = try db.cachedStatement(sql: """
+                SELECT MAX(sequence) FROM audit_log
+                WHERE sequence < COALESCE(
+                    (SELECT sequence FROM audit_log WHERE time >= ?1 ORDER BY sequence LIMIT 1), 9223372036854775807)
+                """)
             let last = try Int64.fetchOne(stmt, arguments: [SQLiteCoding.micros(cutoff)])
             return try last.map { (value: Int64) throws -> UInt64 in try SQLiteCoding.sequence(value) }
         }

@@ -45,7 +45,7 @@ struct SQLiteStoreLifecycleTests {
             (try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier"),
              try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"))
         }
-        #expect(ids == ["v1", "v2", "v3"])
+        #expect(ids == ["v1", "v2", "v3", "v4"])
         for table in ["audit_checkpoint", "audit_head", "audit_keys", "audit_log"] { #expect(tables.contains(table)) }
         let workspaces = try await store.listWorkspaces()
         #expect(workspaces.map(\.id) == ["acme", "beta"])

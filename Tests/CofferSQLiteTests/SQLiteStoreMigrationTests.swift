@@ -65,7 +65,7 @@ struct SQLiteStoreMigrationTests {
         let ids = try await DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
         }
-        #expect(ids == ["v1", "v2", "v3"])
+        #expect(ids == ["v1", "v2", "v3", "v4"])
         let acme = try #require(try await store.workspace("acme"))
         #expect(acme.primaryDataKeyVersion == 2)
         #expect(acme.minimumDecryptionVersion == 1)

@@ -23,7 +23,7 @@ struct SQLiteStoreSchemaTests {
         }
         let queue = try DatabaseQueue(path: path)
         let ids = try await queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(ids == ["v1", "v2", "v3"])
+        #expect(ids == ["v1", "v2", "v3", "v4"])
         let appID = try await queue.read { db in try Int32.fetchOne(db, sql: "PRAGMA application_id") }
         #expect(appID == 0x436F_6652)
     }
