@@ -1,7 +1,7 @@
 import CofferBenchSupport
 import Coffer
 import CofferCrypto
-import CofferSQLite
+@_spi(Testing) import CofferSQLite
 import Foundation
 import GRDB
 import Logging
@@ -9,7 +9,7 @@ import Logging
 /// `coffer-vault-bench --put-breakdown`: what each part of a SQLite put costs (issue 14).
 ///
 /// Every variant runs on its own database file created by ``SQLiteStore`` (so the real schema,
-/// migrations v1–v3) with one workspace made by `Vault.createWorkspace` (its workspace row and
+/// migrations v1–v4) with one workspace made by `Vault.createWorkspace` (its workspace row and
 /// data key 1), in one process, in alternating rounds. Variants 1–7 execute, through a GRDB
 /// `DatabasePool` opened like the store's (WAL, synchronous NORMAL, foreign keys, secure
 /// delete), one write transaction per put holding cumulative subsets of the statements
@@ -20,7 +20,11 @@ import Logging
 /// `WorkspaceScope.put` itself. Variant 4 counts encryptions as a vault with encryption leases
 /// does (default lease 64): the put that takes a lease adds 64 to `data_keys.encryption_count`,
 /// the next 63 only check the key (`encryptionsToCount` 0). Side variant 4' is variant 3 plus
-/// the per-put `+1` UPDATE of the code before leases, to show what leasing saves. Separately, without a database: the two keyed BLAKE2b MACs of
+/// the per-put `+1` UPDATE of the code before leases, to show what leasing saves. Variants 2–7
+/// and 4' checkpoint the WAL as the store does (``SQLiteCheckpointer`` on the pool's writer:
+/// background passes, inline only past the bound); variant 1, the raw insert, keeps SQLite's
+/// automatic checkpoint on commit like the default run's raw baseline, and side variant 1' is
+/// the raw insert with the store's checkpointing, to show what that alone moves. Separately, without a database: the two keyed BLAKE2b MACs of
 /// the audit chain per put (record and head seal, messages of the real lengths) and the AES-GCM
 /// seal of the token.
 struct PutBreakdownRun: Sendable {
@@ -39,20 +43,39 @@ struct PutBreakdownRun: Sendable {
         Variant(label: "2 + workspace check + secrets bump", touches: "+ workspaces PK (read, and FK check); secrets (WITHOUT ROWID, PK)"),
         Variant(label: "3 version row instead of raw row", touches: "secret_versions (WITHOUT ROWID, PK) + secret_versions_dek; FK -> secrets"),
         Variant(label: "4 + data-key check, leased", touches: "+ data_keys PK (read; every 64th put: UPDATE +64); workspaces PK"),
-        Variant(label: "5 + audit head read + record insert", touches: "+ audit_head (read); audit_log (rowid) + audit_log_workspace + audit_log_time"),
+        Variant(label: "5 + audit head read + record insert", touches: "+ audit_head (read); audit_log (rowid) + audit_log_workspace"),
         Variant(label: "6 + audit head upsert (all store SQL)", touches: "+ audit_head (1 row)"),
         Variant(label: "7 + chain MACs and seal in the txn", touches: "(no more SQL: 2 BLAKE2b MACs + AES-GCM seal)"),
         Variant(label: "8 vault put (WorkspaceScope.put)", touches: "all of the above + vault (validation, DEK cache, leases, metrics)"),
         Variant(label: "4' 3 + counter UPDATE +1 every put", touches: "data_keys (WITHOUT ROWID, PK) written per put: the code before leases"),
+        Variant(label: "1' 1 with the store's checkpointing", touches: "raw_versions + its PK index; WAL checkpoints in the background"),
     ]
 
     /// Index of the full vault put in ``variants``; the one after it is the pre-lease counter,
     /// measured as a side variant (compared with variant 3).
     static let vaultPut = 7
     static let perPutCounter = 8
+    /// Index of side variant 1' (raw insert, checkpoints as the store does them).
+    static let rawStoreCheckpoints = 9
 
     /// The cumulative level (1–7) ``SQLVariants/put`` runs for variant index `v`.
-    static func level(_ v: Int) -> Int { v == perPutCounter ? 3 : v + 1 }
+    static func level(_ v: Int) -> Int { v == perPutCounter ? 3 : v == rawStoreCheckpoints ? 1 : v + 1 }
+
+    /// A ``SQLiteCheckpointer`` with the store's defaults on `pool`'s writer.
+    static func attachCheckpointer(path: String, pool: DatabasePool, logger: Logger) throws -> SQLiteCheckpointer {
+        let checkpointer = try SQLiteCheckpointer(path: path, synchronous: .normal, limits: .init(), logger: logger)
+        try pool.writeWithoutTransaction { db in
+            guard let writer = db.sqliteConnection else { throw DatabaseError(resultCode: .SQLITE_MISUSE) }
+            checkpointer.install(on: writer)
+        }
+        return checkpointer
+    }
+
+    /// Undoes ``attachCheckpointer(path:pool:logger:)`` before the pool closes.
+    static func detach(_ checkpointer: SQLiteCheckpointer, pool: DatabasePool) {
+        try? pool.writeWithoutTransaction { db in checkpointer.uninstall(from: db.sqliteConnection) }
+        checkpointer.close()
+    }
 
     func run() async throws -> String {
         try await BenchDirectory.with(directory, prefix: "coffer-put-breakdown") { try await run(in: $0) }
@@ -70,8 +93,16 @@ struct PutBreakdownRun: Sendable {
             vaults.append(vault)
             pools.append(try BenchPool.open(path: path, label: "bench.breakdown.\(v + 1)", secureDelete: true))
         }
-        // Variants 1 and 2 insert the blob into a table shaped like RawBaseline's.
-        for pool in pools[0...1] {
+        // Every variant but the raw insert checkpoints as the store does (see above).
+        let checkpointed = pools.indices.filter { $0 != 0 && $0 != Self.vaultPut }
+        let checkpointers = try checkpointed.map { v in
+            try Self.attachCheckpointer(path: "\(dir)/v\(v + 1).db", pool: pools[v], logger: logger)
+        }
+        defer {
+            for (i, v) in checkpointed.enumerated() { Self.detach(checkpointers[i], pool: pools[v]) }
+        }
+        // Variants 1, 2 and 1' insert the blob into a table shaped like RawBaseline's.
+        for pool in [pools[0], pools[1], pools[Self.rawStoreCheckpoints]] {
             try await pool.write { db in
                 try db.execute(sql: """
                     CREATE TABLE raw_versions (
@@ -148,6 +179,7 @@ struct PutBreakdownRun: Sendable {
         var previous = Double.nan
         for (v, s) in samples.enumerated() {
             if v == Self.perPutCounter { previous = samples[2].median }
+            if v == Self.rawStoreCheckpoints { previous = samples[0].median }
             let delta = v == 0 ? "" : f((s.median - previous) / 1e3)
             out += pad(s.name, 42) + lpad(f(s.median / 1e3), 9) + lpad(delta, 9) + lpad(f(s.median / raw) + "x", 8)
                 + lpad(f(Samples.median(s.cpu) / 1e3), 9) + "  " + Self.variants[v].touches + "\n"
