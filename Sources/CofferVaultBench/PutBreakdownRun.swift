@@ -24,7 +24,9 @@ import Logging
 /// and 4' checkpoint the WAL as the store does (``SQLiteCheckpointer`` on the pool's writer:
 /// background passes, inline only past the bound); variant 1, the raw insert, keeps SQLite's
 /// automatic checkpoint on commit like the default run's raw baseline, and side variant 1' is
-/// the raw insert with the store's checkpointing, to show what that alone moves. Separately, without a database: the two keyed BLAKE2b MACs of
+/// the raw insert with the store's checkpointing, to show what that alone moves; side variant
+/// 8' is the vault put on a store that checkpoints inline on commit every 1000 frames, as
+/// SQLite's automatic checkpoint did before (the A/B of the background checkpointer). Separately, without a database: the two keyed BLAKE2b MACs of
 /// the audit chain per put (record and head seal, messages of the real lengths) and the AES-GCM
 /// seal of the token.
 struct PutBreakdownRun: Sendable {
@@ -49,6 +51,7 @@ struct PutBreakdownRun: Sendable {
         Variant(label: "8 vault put (WorkspaceScope.put)", touches: "all of the above + vault (validation, DEK cache, leases, metrics)"),
         Variant(label: "4' 3 + counter UPDATE +1 every put", touches: "data_keys (WITHOUT ROWID, PK) written per put: the code before leases"),
         Variant(label: "1' 1 with the store's checkpointing", touches: "raw_versions + its PK index; WAL checkpoints in the background"),
+        Variant(label: "8' 8 checkpointing on commit", touches: "the vault put on a store checkpointing inline every 1000 frames (SQLite's automatic checkpoint, before issue 14)"),
     ]
 
     /// Index of the full vault put in ``variants``; the one after it is the pre-lease counter,
@@ -57,6 +60,11 @@ struct PutBreakdownRun: Sendable {
     static let perPutCounter = 8
     /// Index of side variant 1' (raw insert, checkpoints as the store does them).
     static let rawStoreCheckpoints = 9
+    /// Index of side variant 8' (the vault put, checkpoints inline on commit as before).
+    static let vaultInlineCheckpoints = 10
+
+    /// Whether variant `v` is a vault put (8 or 8').
+    static func isVault(_ v: Int) -> Bool { v == vaultPut || v == vaultInlineCheckpoints }
 
     /// The cumulative level (1–7) ``SQLVariants/put`` runs for variant index `v`.
     static func level(_ v: Int) -> Int { v == perPutCounter ? 3 : v == rawStoreCheckpoints ? 1 : v + 1 }
@@ -88,13 +96,17 @@ struct PutBreakdownRun: Sendable {
         var pools: [DatabasePool] = []
         for v in Self.variants.indices {
             let path = "\(dir)/v\(v + 1).db"
-            let vault = Vault(store: try SQLiteStore(path: path, logger: logger), kek: kek, logger: logger)
+            // 8': no background pass, the writer checkpoints inline from 1000 frames on.
+            let store = v == Self.vaultInlineCheckpoints
+                ? try SQLiteStore(path: path, logger: logger, options: .init(), checkpointTrigger: .max, inlineCheckpoint: 1_000)
+                : try SQLiteStore(path: path, logger: logger)
+            let vault = Vault(store: store, kek: kek, logger: logger)
             try await vault.createWorkspace("bench")
             vaults.append(vault)
             pools.append(try BenchPool.open(path: path, label: "bench.breakdown.\(v + 1)", secureDelete: true))
         }
         // Every variant but the raw insert checkpoints as the store does (see above).
-        let checkpointed = pools.indices.filter { $0 != 0 && $0 != Self.vaultPut }
+        let checkpointed = pools.indices.filter { $0 != 0 && !Self.isVault($0) }
         let checkpointers = try checkpointed.map { v in
             try Self.attachCheckpointer(path: "\(dir)/v\(v + 1).db", pool: pools[v], logger: logger)
         }
@@ -113,6 +125,7 @@ struct PutBreakdownRun: Sendable {
             }
         }
         let scope = try vaults[Self.vaultPut].workspace("bench", actor: "bench")
+        let inlineScope = try vaults[Self.vaultInlineCheckpoints].workspace("bench", actor: "bench")
         let token = SecretBytes((0..<BenchRun.tokenBytes).map { _ in UInt8.random(in: 0...255) })
         let envelope = try EnvelopeKey(SymmetricKey.generate(), id: 1)
         let macKey = KeyedHash(key: SymmetricKey.generate())
@@ -127,11 +140,12 @@ struct PutBreakdownRun: Sendable {
         }
         // Warm-up (not recorded): statement caches, pages, the DEK cache.
         for i in 0..<200 {
-            for v in Self.variants.indices where v != Self.vaultPut {
+            for v in Self.variants.indices where !Self.isVault(v) {
                 counts[v] += 1
                 try sql.put(variant: Self.level(v), pool: pools[v], name: "warmup/\(i)", count: counts[v], perPutCounter: v == Self.perPutCounter)
             }
             try await scope.put("warmup/\(i)", value: token)
+            try await inlineScope.put("warmup/\(i)", value: token)
         }
 
         var samples = Self.variants.map { Samples(name: $0.label) }
@@ -146,6 +160,8 @@ struct PutBreakdownRun: Sendable {
                 let t0 = Samples.now()
                 if v == Self.vaultPut {
                     for n in names { try await scope.put(n, value: token) }
+                } else if v == Self.vaultInlineCheckpoints {
+                    for n in names { try await inlineScope.put(n, value: token) }
                 } else {
                     for n in names {
                         counts[v] += 1
@@ -180,6 +196,7 @@ struct PutBreakdownRun: Sendable {
         for (v, s) in samples.enumerated() {
             if v == Self.perPutCounter { previous = samples[2].median }
             if v == Self.rawStoreCheckpoints { previous = samples[0].median }
+            if v == Self.vaultInlineCheckpoints { previous = samples[Self.vaultPut].median }
             let delta = v == 0 ? "" : f((s.median - previous) / 1e3)
             out += pad(s.name, 42) + lpad(f(s.median / 1e3), 9) + lpad(delta, 9) + lpad(f(s.median / raw) + "x", 8)
                 + lpad(f(Samples.median(s.cpu) / 1e3), 9) + "  " + Self.variants[v].touches + "\n"
