@@ -12,8 +12,8 @@ public import Logging
 /// happen at checkpoints (the WAL before the copy, the database file after it), and their cost
 /// grows with the frames written since the last one. SQLite's automatic checkpoint (every 1000
 /// frames) runs them on the committing connection, inside the put that crossed the threshold:
-/// measured at about 13 µs of every put's wall time per WAL frame it writes (BENCHMARKS.md,
-/// issue 14), more than half of a put.
+/// measured at 6–14 µs of a put's wall time per WAL frame it writes, about a third of a put
+/// (BENCHMARKS.md, issue 14).
 ///
 /// How: the writer's automatic checkpoint is replaced by a WAL hook (``install(on:)``) that,
 /// every ``Limits/trigger`` frames, asks this queue for one `PASSIVE` checkpoint on its own
