@@ -184,6 +184,10 @@ public final class SQLiteCheckpointer: Sendable {
         if let writer { sqlite3_wal_autocheckpoint(writer, 1_000) }
     }
 
+    deinit {
+        close()
+    }
+
     /// Stops requesting passes, waits for a pass in flight and closes the checkpointing
     /// connection. Idempotent.
     public func close() {
