@@ -110,7 +110,11 @@ public protocol LifecycleSecretStore: RotatingSecretStore {
     /// Records matching `query`, ascending by sequence.
     func auditRecords(_ query: AuditQuery) async throws -> [AuditRecord]
 
-    /// Sequence of the last record whose time is before `cutoff`, or nil when there is none.
+    /// Sequence of the last record of the leading run of records whose time is before `cutoff`
+    /// (the record just before the first one at or after `cutoff`, or the last record when
+    /// there is none), or nil when the first record is not before `cutoff`. A record older than
+    /// `cutoff` that follows a newer one (the clock went backwards) waits until the newer one
+    /// ages out: retention never purges a record at or after its cutoff.
     func lastAuditSequence(before cutoff: Date) async throws -> UInt64?
 
     /// Deletes every record with sequence ≤ `checkpoint.sequence` and stores `checkpoint`, in

@@ -326,9 +326,12 @@ extension PostgresStore {
         let t = tables
         let micros = PostgresCoding.micros(cutoff)
         return try await transaction(.application, .storeWide, operation: "reading audit sequences") { connection in
-            let rows = try await connection.query(
-                "SELECT MAX(sequence) FROM \(unescaped: t.auditLog) WHERE time < \(micros)", logger: logger
-            ).collect()
+            let rows = try await connection.query("""
+                SELECT MAX(sequence) FROM \(unescaped: t.auditLog)
+                WHERE sequence < COALESCE(
+                    (SELECT sequence FROM \(unescaped: t.auditLog) WHERE time >= \(micros) ORDER BY sequence LIMIT 1),
+                    9223372036854775807)
+                """, logger: logger).collect()
             return try rows.first?.decode(Int64?.self).map { try PostgresCoding.count($0, what: "audit sequence") }
         }
     }

@@ -152,6 +152,17 @@ extension StoreConformance {
             #expect(try await store.lastAuditSequence(before: t(30.001)) == 3)
             #expect(try await store.lastAuditSequence(before: t(1_000)) == 4)
         },
+        LifecycleCheck("lastAuditSequence(before:) stops at the first record at or after the cutoff, even when a later one is older") { store in
+            typealias F = ConformanceFixtures
+            typealias L = LifecycleFixtures
+            // Record 4 is stamped before record 3: the clock went backwards.
+            try await L.append(store, [10.0, 20, 50, 15, 60].map { L.event("e\(Int($0))", seconds: $0) })
+            let t = { (s: Double) in F.epoch.addingTimeInterval(s) }
+            #expect(try await store.lastAuditSequence(before: t(16)) == 1)   // not 4: record 2 is newer
+            #expect(try await store.lastAuditSequence(before: t(30)) == 2)   // not 4: record 3 is newer
+            #expect(try await store.lastAuditSequence(before: t(55)) == 4)
+            #expect(try await store.lastAuditSequence(before: t(1_000)) == 5)
+        },
         LifecycleCheck("readAuditSnapshot gives the state once, then every record after the checkpoint in pages, and stops when asked") { store in
             typealias F = ConformanceFixtures
             typealias L = LifecycleFixtures
