@@ -403,27 +403,32 @@ public final class SQLiteStore: SecretStore {
             createdAt: SQLiteCoding.date(micros: SQLiteCoding.micros(request.now)), deletedAt: nil)
     }
 
-    /// Unconditional put: bumps (or creates) the secret's `last_version` in one statement and
-    /// returns the new number. A missing workspace fails the `secrets → workspaces` foreign key.
-    /// Runs inside the put's write transaction, so a later failure (a throwing `seal`, a number
-    /// out of range) rolls the bump back.
+    /// Unconditional put: reads the secret's `last_version`, then advances it (or creates the
+    /// row at 1), and returns the new number. A missing workspace fails the `secrets →
+    /// workspaces` foreign key. Two plain statements, not an `INSERT … ON CONFLICT … RETURNING`
+    /// upsert: same rows and pages, but the upsert with `RETURNING` cost about 20 µs more per
+    /// put (BENCHMARKS.md, issue 14). Runs inside the put's write transaction (the writer lock
+    /// is held from `BEGIN IMMEDIATE`, so nothing changes between the two), so a later failure
+    /// (a throwing `seal`, a number out of range) rolls the change back.
     private static func nextVersion(_ db: Database, workspace ws: String, name: String) throws -> UInt32 {
-        let bump = try db.cachedStatement(sql: """
-            INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)
-            ON CONFLICT (workspace_id, name) DO UPDATE SET last_version = last_version + 1
-            RETURNING last_version
-            """)
-        let next: Int64?
-        do {
-            next = try Int64.fetchOne(bump, arguments: [ws, name])
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
-            throw VaultError.workspaceNotFound(ws)
+        let read = try db.cachedStatement(sql: "SELECT last_version FROM secrets WHERE workspace_id = ?1 AND name = ?2")
+        guard let last = try Int64.fetchOne(read, arguments: [ws, name]) else {
+            do {
+                try db.cachedStatement(sql: "INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)")
+                    .execute(arguments: [ws, name])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+                throw VaultError.workspaceNotFound(ws)
+            }
+            return 1
         }
-        guard let next else { throw VaultError.storeCorrupted("version bump returned no row") }
-        guard next <= Int64(UInt32.max) else {
+        let (next, overflow) = last.addingReportingOverflow(1)
+        guard !overflow, next <= Int64(UInt32.max) else {
             throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
         }
-        return try SQLiteCoding.version(next)
+        let version = try SQLiteCoding.version(next)
+        try db.cachedStatement(sql: "UPDATE secrets SET last_version = ?3 WHERE workspace_id = ?1 AND name = ?2")
+            .execute(arguments: [ws, name, next])
+        return version
     }
 
     /// Check-and-set put: checks the workspace and the current version, then records the new

@@ -223,12 +223,21 @@ struct SQLVariants: Sendable {
     static let rawInsert = "INSERT INTO raw_versions (workspace_id, name, version, ciphertext) VALUES (?, ?, ?, ?)"
     /// `SQLiteStore.refuseInactiveWorkspace`.
     static let workspaceCheck = "SELECT shredded_at IS NOT NULL FROM workspaces WHERE id = ? AND deleted_at IS NOT NULL"
-    /// `SQLiteStore.nextVersion`.
-    static let bump = """
-        INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)
-        ON CONFLICT (workspace_id, name) DO UPDATE SET last_version = last_version + 1
-        RETURNING last_version
-        """
+    /// `SQLiteStore.nextVersion`: read the secret's last number, then insert the row at 1 or
+    /// advance it.
+    static let secretRead = "SELECT last_version FROM secrets WHERE workspace_id = ?1 AND name = ?2"
+    static let secretInsert = "INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)"
+    static let secretAdvance = "UPDATE secrets SET last_version = ?3 WHERE workspace_id = ?1 AND name = ?2"
+
+    /// The statements of `SQLiteStore.nextVersion` (without its range checks); returns the new number.
+    static func bump(_ db: Database, workspace: String, name: String) throws -> Int64 {
+        guard let last = try Int64.fetchOne(db.cachedStatement(sql: secretRead), arguments: [workspace, name]) else {
+            try db.cachedStatement(sql: secretInsert).execute(arguments: [workspace, name])
+            return 1
+        }
+        try db.cachedStatement(sql: secretAdvance).execute(arguments: [workspace, name, last + 1])
+        return last + 1
+    }
     /// `SQLiteStore.countEncryption`, a put that counts (`encryptionsToCount` ?4 > 0).
     static let counter = """
         UPDATE data_keys SET encryption_count = encryption_count + ?4
@@ -274,7 +283,7 @@ struct SQLVariants: Sendable {
             }
             var version: Int64 = 1
             if variant >= 2 {
-                version = try Int64.fetchOne(db.cachedStatement(sql: Self.bump), arguments: [workspace, name]) ?? 0
+                version = try Self.bump(db, workspace: workspace, name: name)
             }
             let limit = Int64(RotationPolicy.defaultMaxEncryptionsPerDataKey)
             if perPutCounter {

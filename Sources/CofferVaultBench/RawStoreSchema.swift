@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// A second raw GRDB baseline that does exactly the SQL of an unconditional
-/// ``SQLiteStore`` put — bump `secrets.last_version` with `INSERT … ON CONFLICT … RETURNING`,
+/// ``SQLiteStore`` put — read and advance (or create) `secrets.last_version`,
 /// then insert the `secret_versions` row — on a copy of the store's tables (same columns,
 /// keys, foreign keys and index), one write transaction per put. It separates what the
 /// store's schema costs (two tables, three B-tree pages per put) from what the vault adds.
@@ -40,11 +40,7 @@ final class RawStoreSchema: Sendable {
     /// One write transaction: the store's two statements for an unconditional put.
     func put(name: String, blob: [UInt8], now: Int64) throws {
         try pool.write { db in
-            let version = try Int64.fetchOne(db.cachedStatement(sql: """
-                INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)
-                ON CONFLICT (workspace_id, name) DO UPDATE SET last_version = last_version + 1
-                RETURNING last_version
-                """), arguments: [workspace, name]) ?? 0
+            let version = try SQLVariants.bump(db, workspace: workspace, name: name)
             try db.cachedStatement(sql: """
                 INSERT INTO secret_versions
                     (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
