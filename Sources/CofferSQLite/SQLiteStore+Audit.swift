@@ -84,7 +84,8 @@ extension SQLiteStore {
     static func appendAudit(
         _ db: Database, count: Int, chain: (_ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
     ) throws -> AuditChainHead {
-        let head = try Self.auditHead(db)
+        let stored = try storeErrors { try storedAuditHead(db) }
+        let head = stored ?? .genesis
         let (records, newHead) = try chain(head)
         guard records.count == count,
             records.enumerated().allSatisfy({ $0.element.sequence == head.sequence + UInt64($0.offset) + 1 }),
@@ -100,20 +101,26 @@ extension SQLiteStore {
             """)
         for record in records {
             let e = record.event
-            try insert.execute(arguments: [
-                try SQLiteCoding.sequenceValue(record.sequence), SQLiteCoding.micros(e.time), e.actor, e.action.rawValue,
-                e.outcome.rawValue, e.workspace, e.name, e.version.map { Int64($0) }, e.detail,
-                Int64(record.keyVersion), Data(record.mac),
+            try SQLiteDirect.execute(insert, in: db, [
+                .integer(try SQLiteCoding.sequenceValue(record.sequence)), .integer(SQLiteCoding.micros(e.time)), .text(e.actor),
+                .text(e.action.rawValue), .text(e.outcome.rawValue), .text(e.workspace), .text(e.name),
+                .integer(e.version.map { Int64($0) }), .text(e.detail), .integer(Int64(record.keyVersion)), .blob(record.mac),
             ])
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO audit_head (id, sequence, mac, key_version, seal) VALUES (1, ?1, ?2, ?3, ?4)
-            ON CONFLICT (id) DO UPDATE SET sequence = ?1, mac = ?2, key_version = ?3, seal = ?4
-            """).execute(arguments: [
-                try SQLiteCoding.sequenceValue(newHead.sequence), Data(newHead.mac), Int64(newHead.keyVersion), Data(newHead.seal),
-            ])
+        // The head row was just read: update it, or create it on the first append (a plain
+        // UPDATE is cheaper than an upsert; the writer lock keeps the row as read).
+        let changed = try SQLiteDirect.execute(db.cachedStatement(sql: stored == nil ? Self.headInsert : Self.headUpdate), in: db, [
+            .integer(try SQLiteCoding.sequenceValue(newHead.sequence)), .blob(newHead.mac), .integer(Int64(newHead.keyVersion)),
+            .blob(newHead.seal),
+        ])
+        guard changed == 1 else { throw VaultError.storeCorrupted("the audit head row vanished during an append") }
         return newHead
     }
+
+    /// The first head (the row does not exist before the first append).
+    static let headInsert = "INSERT INTO audit_head (id, sequence, mac, key_version, seal) VALUES (1, ?1, ?2, ?3, ?4)"
+    /// Every later head.
+    static let headUpdate = "UPDATE audit_head SET sequence = ?1, mac = ?2, key_version = ?3, seal = ?4 WHERE id = 1"
 
     /// The stored head, or genesis.
     private static func auditHead(_ db: Database) throws -> AuditChainHead {

@@ -18,8 +18,8 @@ extension SQLiteStore: LifecycleSecretStore {
         let stmt = try db.cachedStatement(sql: """
             SELECT shredded_at IS NOT NULL FROM workspaces WHERE id = ? AND deleted_at IS NOT NULL
             """)
-        guard let shredded = try Bool.fetchOne(stmt, arguments: [workspace]) else { return }
-        throw shredded ? VaultError.workspaceShredded(workspace) : VaultError.workspaceDeleted(workspace)
+        guard let shredded = try SQLiteDirect.firstInteger(stmt, in: db, [.text(workspace)]) else { return }
+        throw shredded == 1 ? VaultError.workspaceShredded(workspace) : VaultError.workspaceDeleted(workspace)
     }
 
     /// (deleted, shredded) of `workspace`, or nil when there is no such workspace.

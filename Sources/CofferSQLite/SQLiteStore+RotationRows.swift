@@ -97,20 +97,21 @@ extension SQLiteStore {
             throw VaultError.invalidValue("cannot count \(count) encryptions at once")
         }
         if count > 0 {
-            try db.cachedStatement(sql: """
+            let changed = try SQLiteDirect.execute(db.cachedStatement(sql: """
                 UPDATE data_keys SET encryption_count = encryption_count + ?4
                 WHERE workspace_id = ?1 AND version = ?2
                   AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
                   AND (?3 IS NULL OR encryption_count <= ?3 - ?4)
-                """).execute(arguments: [
-                    ws, Int64(version), request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }, Int64(count),
+                """), in: db, [
+                    .text(ws), .integer(Int64(version)), .integer(request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }),
+                    .integer(Int64(count)),
                 ])
-            if db.changesCount == 1 { return }
+            if changed == 1 { return }
         }
-        let usable = try Bool.fetchOne(db.cachedStatement(sql: """
+        let usable = try SQLiteDirect.firstInteger(db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2
                            AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1))
-            """), arguments: [ws, Int64(version)]) ?? false
+            """), in: db, [.text(ws), .integer(Int64(version))]) == .some(.some(1))
         if usable {
             if count == 0 { return }
             throw VaultError.dataKeyExhausted(workspace: ws, version: version)

@@ -380,14 +380,14 @@ public final class SQLiteStore: SecretStore {
         }
         try Self.countEncryption(db, request)
         let ciphertext = try seal(version)
-        try db.cachedStatement(sql: """
+        try SQLiteDirect.execute(db.cachedStatement(sql: """
             INSERT INTO secret_versions
                 (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                ws, name, Int64(version), Int64(request.dataKeyVersion), Data(ciphertext),
-                request.metadata.kind.rawValue, request.metadata.contentType, labels,
-                SQLiteCoding.optionalMicros(request.metadata.expiresAt), SQLiteCoding.micros(request.now),
+            """), in: db, [
+                .text(ws), .text(name), .integer(Int64(version)), .integer(Int64(request.dataKeyVersion)), .blob(ciphertext),
+                .text(request.metadata.kind.rawValue), .text(request.metadata.contentType), .text(labels),
+                .integer(SQLiteCoding.optionalMicros(request.metadata.expiresAt)), .integer(SQLiteCoding.micros(request.now)),
             ])
         // At most `version` versions can exist, so there is nothing to prune before that.
         if Int(version) > maxVersions {
@@ -412,22 +412,25 @@ public final class SQLiteStore: SecretStore {
     /// (a throwing `seal`, a number out of range) rolls the change back.
     private static func nextVersion(_ db: Database, workspace ws: String, name: String) throws -> UInt32 {
         let read = try db.cachedStatement(sql: "SELECT last_version FROM secrets WHERE workspace_id = ?1 AND name = ?2")
-        guard let last = try Int64.fetchOne(read, arguments: [ws, name]) else {
+        guard let stored = try SQLiteDirect.firstInteger(read, in: db, [.text(ws), .text(name)]) else {
             do {
-                try db.cachedStatement(sql: "INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)")
-                    .execute(arguments: [ws, name])
+                try SQLiteDirect.execute(
+                    db.cachedStatement(sql: "INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)"), in: db,
+                    [.text(ws), .text(name)])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
                 throw VaultError.workspaceNotFound(ws)
             }
             return 1
         }
+        guard let last = stored else { throw VaultError.storeCorrupted("secrets.last_version is NULL") }
         let (next, overflow) = last.addingReportingOverflow(1)
         guard !overflow, next <= Int64(UInt32.max) else {
             throw VaultError.invalidValue("secret '\(name)' in workspace '\(ws)' has used every version number")
         }
         let version = try SQLiteCoding.version(next)
-        try db.cachedStatement(sql: "UPDATE secrets SET last_version = ?3 WHERE workspace_id = ?1 AND name = ?2")
-            .execute(arguments: [ws, name, next])
+        try SQLiteDirect.execute(
+            db.cachedStatement(sql: "UPDATE secrets SET last_version = ?3 WHERE workspace_id = ?1 AND name = ?2"), in: db,
+            [.text(ws), .text(name), .integer(next)])
         return version
     }
 

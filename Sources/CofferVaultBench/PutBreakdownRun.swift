@@ -16,7 +16,9 @@ import Logging
 /// `SQLiteStore.putSecretVersion(_:seal:audit:)` runs for an unconditional put of a new name
 /// (`refuseInactiveWorkspace`, `nextVersion`, `countEncryption`, the `secret_versions` insert,
 /// `appendAudit`), copied verbatim from SQLiteStore.swift, SQLiteStore+RotationRows.swift,
-/// SQLiteStore+Lifecycle.swift and SQLiteStore+Audit.swift at the time of writing; variant 8 is
+/// SQLiteStore+Lifecycle.swift and SQLiteStore+Audit.swift at the time of writing, and run as
+/// the store runs them: bound and stepped through the C API (`SQLiteDirect`), except the audit
+/// head read (a GRDB row, as in the store); the raw insert goes through GRDB; variant 8 is
 /// `WorkspaceScope.put` itself. Variant 4 counts encryptions as a vault with encryption leases
 /// does (default lease 64): the put that takes a lease adds 64 to `data_keys.encryption_count`,
 /// the next 63 only check the key (`encryptionsToCount` 0). Side variant 4' is variant 3 plus
@@ -46,7 +48,7 @@ struct PutBreakdownRun: Sendable {
         Variant(label: "3 version row instead of raw row", touches: "secret_versions (WITHOUT ROWID, PK) + secret_versions_dek; FK -> secrets"),
         Variant(label: "4 + data-key check, leased", touches: "+ data_keys PK (read; every 64th put: UPDATE +64); workspaces PK"),
         Variant(label: "5 + audit head read + record insert", touches: "+ audit_head (read); audit_log (rowid) + audit_log_workspace"),
-        Variant(label: "6 + audit head upsert (all store SQL)", touches: "+ audit_head (1 row)"),
+        Variant(label: "6 + audit head update (all store SQL)", touches: "+ audit_head (1 row)"),
         Variant(label: "7 + chain MACs and seal in the txn", touches: "(no more SQL: 2 BLAKE2b MACs + AES-GCM seal)"),
         Variant(label: "8 vault put (WorkspaceScope.put)", touches: "all of the above + vault (validation, DEK cache, leases, metrics)"),
         Variant(label: "4' 3 + counter UPDATE +1 every put", touches: "data_keys (WITHOUT ROWID, PK) written per put: the code before leases"),
@@ -231,11 +233,13 @@ struct SQLVariants: Sendable {
 
     /// The statements of `SQLiteStore.nextVersion` (without its range checks); returns the new number.
     static func bump(_ db: Database, workspace: String, name: String) throws -> Int64 {
-        guard let last = try Int64.fetchOne(db.cachedStatement(sql: secretRead), arguments: [workspace, name]) else {
-            try db.cachedStatement(sql: secretInsert).execute(arguments: [workspace, name])
+        guard let stored = try SQLiteDirect.firstInteger(db.cachedStatement(sql: secretRead), in: db, [.text(workspace), .text(name)]),
+              let last = stored
+        else {
+            try SQLiteDirect.execute(db.cachedStatement(sql: secretInsert), in: db, [.text(workspace), .text(name)])
             return 1
         }
-        try db.cachedStatement(sql: secretAdvance).execute(arguments: [workspace, name, last + 1])
+        try SQLiteDirect.execute(db.cachedStatement(sql: secretAdvance), in: db, [.text(workspace), .text(name), .integer(last + 1)])
         return last + 1
     }
     /// `SQLiteStore.countEncryption`, a put that counts (`encryptionsToCount` ?4 > 0).
@@ -266,10 +270,8 @@ struct SQLVariants: Sendable {
             (sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
-    static let headUpsert = """
-        INSERT INTO audit_head (id, sequence, mac, key_version, seal) VALUES (1, ?1, ?2, ?3, ?4)
-        ON CONFLICT (id) DO UPDATE SET sequence = ?1, mac = ?2, key_version = ?3, seal = ?4
-        """
+    /// `SQLiteStore.appendAudit` once the head row exists (every put here).
+    static let headUpdate = "UPDATE audit_head SET sequence = ?1, mac = ?2, key_version = ?3, seal = ?4 WHERE id = 1"
 
     /// One put of `name` as variant `variant` (1–7 of ``PutBreakdownRun/variants``), in one
     /// write transaction. `count` numbers the variant's puts after the existing records: variant 5 reads the head
@@ -279,7 +281,7 @@ struct SQLVariants: Sendable {
         try pool.write { db in
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             if variant >= 2 {
-                _ = try Bool.fetchOne(db.cachedStatement(sql: Self.workspaceCheck), arguments: [workspace])
+                _ = try SQLiteDirect.firstInteger(db.cachedStatement(sql: Self.workspaceCheck), in: db, [.text(workspace)])
             }
             var version: Int64 = 1
             if variant >= 2 {
@@ -287,22 +289,25 @@ struct SQLVariants: Sendable {
             }
             let limit = Int64(RotationPolicy.defaultMaxEncryptionsPerDataKey)
             if perPutCounter {
-                try db.cachedStatement(sql: Self.counter).execute(arguments: [workspace, 1, limit, 1])
-                precondition(db.changesCount == 1)
+                let changed = try SQLiteDirect.execute(
+                    db.cachedStatement(sql: Self.counter), in: db, [.text(workspace), .integer(1), .integer(limit), .integer(1)])
+                precondition(changed == 1)
             } else if variant >= 4 && count % Self.leaseSize == 0 {
-                try db.cachedStatement(sql: Self.counter).execute(arguments: [workspace, 1, limit, Self.leaseSize])
-                precondition(db.changesCount == 1)
+                let changed = try SQLiteDirect.execute(
+                    db.cachedStatement(sql: Self.counter), in: db, [.text(workspace), .integer(1), .integer(limit), .integer(Self.leaseSize)])
+                precondition(changed == 1)
             } else if variant >= 4 {
-                let usable = try Bool.fetchOne(db.cachedStatement(sql: Self.keyCheck), arguments: [workspace, 1])
-                precondition(usable == true)
+                let usable = try SQLiteDirect.firstInteger(db.cachedStatement(sql: Self.keyCheck), in: db, [.text(workspace), .integer(1)])
+                precondition(usable == .some(.some(1)))
             }
             var ciphertext = blob
             if variant >= 7 { ciphertext = Data(try seal(name: name, version: UInt32(version))) }
             if variant <= 2 {
                 try db.cachedStatement(sql: Self.rawInsert).execute(arguments: [workspace, name, version, ciphertext])
             } else {
-                try db.cachedStatement(sql: Self.versionInsert).execute(arguments: [
-                    workspace, name, version, 1, ciphertext, "raw", nil, "{}", nil, now,
+                try SQLiteDirect.execute(db.cachedStatement(sql: Self.versionInsert), in: db, [
+                    .text(workspace), .text(name), .integer(version), .integer(1), .blob([UInt8](ciphertext)), .text("raw"), .null,
+                    .text("{}"), .null, .integer(now),
                 ])
             }
             guard variant >= 5 else { return }
@@ -313,11 +318,14 @@ struct SQLVariants: Sendable {
                 recordMAC = Data(try macKey.mac(Self.recordMessage(name: name)))
                 seal = Data(try macKey.mac(Self.headMessage))
             }
-            try db.cachedStatement(sql: Self.recordInsert).execute(arguments: [
-                sequence, now, "bench", "put", "success", workspace, name, version, "data key 1", 1, recordMAC,
+            try SQLiteDirect.execute(db.cachedStatement(sql: Self.recordInsert), in: db, [
+                .integer(sequence), .integer(now), .text("bench"), .text("put"), .text("success"), .text(workspace), .text(name),
+                .integer(version), .text("data key 1"), .integer(1), .blob([UInt8](recordMAC)),
             ])
             guard variant >= 6 else { return }
-            try db.cachedStatement(sql: Self.headUpsert).execute(arguments: [sequence, recordMAC, 1, seal])
+            let moved = try SQLiteDirect.execute(
+                db.cachedStatement(sql: Self.headUpdate), in: db, [.integer(sequence), .blob([UInt8](recordMAC)), .integer(1), .blob([UInt8](seal))])
+            precondition(moved == 1)
         }
     }
 
