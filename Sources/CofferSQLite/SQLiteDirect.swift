@@ -19,6 +19,8 @@ public enum SQLiteDirect {
         case text(String)
         case blob([UInt8])
         case null
+        /// Only read (``firstRow(_:in:_:)``); bound as a double.
+        case real(Double)
 
         /// `.text(text)`, or `.null` for nil.
         public static func text(_ text: String?) -> Value { text.map { .text($0) } ?? .null }
@@ -51,6 +53,32 @@ public enum SQLiteDirect {
         return first
     }
 
+    /// Binds `values`, steps `statement` to the end and returns the columns of its first row
+    /// (nil when there is none), each as stored: `.integer`, `.text`, `.blob`, `.null`, or
+    /// `.real` for a floating-point value.
+    public static func firstRow(_ statement: Statement, in db: Database, _ values: [Value]) throws -> [Value]? {
+        var first: [Value]?
+        try run(statement, in: db, values) { s in
+            guard first == nil else { return }
+            first = (0..<sqlite3_column_count(s)).map { i in
+                switch sqlite3_column_type(s, i) {
+                case SQLITE_INTEGER: return .integer(sqlite3_column_int64(s, i))
+                case SQLITE_FLOAT: return .real(sqlite3_column_double(s, i))
+                case SQLITE_TEXT:
+                    let count = Int(sqlite3_column_bytes(s, i))
+                    guard let text = sqlite3_column_text(s, i), count > 0 else { return .text("") }
+                    return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
+                case SQLITE_BLOB:
+                    let count = Int(sqlite3_column_bytes(s, i))
+                    guard let blob = sqlite3_column_blob(s, i), count > 0 else { return .blob([]) }
+                    return .blob([UInt8](UnsafeRawBufferPointer(start: blob, count: count)))
+                default: return .null
+                }
+            }
+        }
+        return first
+    }
+
     /// SQLite's "copy the value now" destructor.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
@@ -70,6 +98,8 @@ public enum SQLiteDirect {
                 rc = sqlite3_bind_int64(s, index, v)
             case .null:
                 rc = sqlite3_bind_null(s, index)
+            case .real(let v):
+                rc = sqlite3_bind_double(s, index, v)
             case .text(var text):
                 rc = text.withUTF8 { u -> CInt in
                     guard let base = u.baseAddress, u.count > 0 else { return sqlite3_bind_text(s, index, "", 0, transient) }

@@ -129,13 +129,25 @@ extension SQLiteStore {
 
     /// The stored head; nil when there is no head row.
     private static func storedAuditHead(_ db: Database) throws -> AuditChainHead? {
+        // Read on every put: through the C API, each column checked.
         let stmt = try db.cachedStatement(sql: "SELECT sequence, mac, key_version, seal FROM audit_head WHERE id = 1")
-        guard let row = try Row.fetchOne(stmt) else { return nil }
-        let r = SQLiteCheckedRow(row: row) { AuditRowDamage(.head, column: $0) }
+        guard let columns = try SQLiteDirect.firstRow(stmt, in: db, []) else { return nil }
+        func integer(_ index: Int, _ column: String) throws -> Int64 {
+            guard case .integer(let v) = columns[index] else { throw AuditRowDamage(.head, column: column) }
+            return v
+        }
+        func blob(_ index: Int, _ column: String) throws -> [UInt8] {
+            guard case .blob(let v) = columns[index] else { throw AuditRowDamage(.head, column: column) }
+            return v
+        }
+        func checked<T>(_ column: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch { throw AuditRowDamage(.head, column: column) }
+        }
         return AuditChainHead(
-            sequence: try r.checked(try r.integer(0, "sequence"), "sequence", SQLiteCoding.sequence), mac: try r.blob(1, "mac"),
-            keyVersion: try r.checked(try r.integer(2, "key_version"), "key_version", SQLiteCoding.version),
-            seal: try r.blob(3, "seal"))
+            sequence: try checked("sequence") { try SQLiteCoding.sequence(try integer(0, "sequence")) },
+            mac: try blob(1, "mac"),
+            keyVersion: try checked("key_version") { try SQLiteCoding.version(try integer(2, "key_version")) },
+            seal: try blob(3, "seal"))
     }
 
     /// See ``LifecycleSecretStore/auditHead()``.
