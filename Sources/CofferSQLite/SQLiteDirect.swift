@@ -79,6 +79,23 @@ public enum SQLiteDirect {
         return first
     }
 
+    /// Runs `body` in one `BEGIN IMMEDIATE` … `COMMIT` transaction on `pool`'s writer (rolled
+    /// back when `body` or the commit throws), with both statements from the connection's
+    /// statement cache: GRDB's own transaction wrapper prepares them anew every time.
+    public static func immediateTransaction<T>(_ pool: DatabasePool, _ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            try execute(db.cachedStatement(sql: "BEGIN IMMEDIATE"), in: db, [])
+            do {
+                let result = try body(db)
+                try execute(db.cachedStatement(sql: "COMMIT"), in: db, [])
+                return result
+            } catch {
+                if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
     /// SQLite's "copy the value now" destructor.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 

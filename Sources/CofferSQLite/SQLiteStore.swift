@@ -262,6 +262,18 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
+    /// ``write(_:)`` for the put: the same `BEGIN IMMEDIATE` … `COMMIT` (or `ROLLBACK` when
+    /// `body` throws) on the pool's writer, with the two statements taken from the connection's
+    /// statement cache and stepped through the C API (``SQLiteDirect``) instead of GRDB's
+    /// transaction wrapper, which prepares them anew for every transaction.
+    func writeDirect<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try SQLiteDirect.immediateTransaction(pool, body)
+        } catch {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
     /// Copies the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`), so
     /// content deleted with `secure_delete` no longer survives in the `-wal` file. Best effort:
     /// returns false when readers or writers of other connections keep it from completing.
@@ -341,7 +353,7 @@ public final class SQLiteStore: SecretStore {
         _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8]
     ) async throws -> SecretVersionInfo {
         let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
-        return try write { db in
+        return try writeDirect { db in
             try Self.refuseInactiveWorkspace(db, request.workspace)
             return try Self.insertVersion(db, request, labels: labels, seal: seal)
         }
@@ -354,7 +366,7 @@ public final class SQLiteStore: SecretStore {
         audit: @Sendable (_ info: SecretVersionInfo, _ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
     ) async throws -> InlineAuditedPut {
         let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
-        return try write { db in
+        return try writeDirect { db in
             try Self.refuseInactiveWorkspace(db, request.workspace)
             let info = try Self.insertVersion(db, request, labels: labels, seal: seal)
             _ = try Self.appendAudit(db, count: 1) { head in try audit(info, head) }

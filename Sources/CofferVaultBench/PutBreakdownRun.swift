@@ -17,8 +17,9 @@ import Logging
 /// (`refuseInactiveWorkspace`, `nextVersion`, `countEncryption`, the `secret_versions` insert,
 /// `appendAudit`), copied verbatim from SQLiteStore.swift, SQLiteStore+RotationRows.swift,
 /// SQLiteStore+Lifecycle.swift and SQLiteStore+Audit.swift at the time of writing, and run as
-/// the store runs them: bound and stepped through the C API (`SQLiteDirect`), except the audit
-/// head read (a GRDB row, as in the store); the raw insert goes through GRDB; variant 8 is
+/// the store runs them: in a transaction begun and committed with cached statements and bound
+/// and stepped through the C API (`SQLiteDirect`); the raw insert (variants 1 and 1') goes
+/// through GRDB's `pool.write`; variant 8 is
 /// `WorkspaceScope.put` itself. Variant 4 counts encryptions as a vault with encryption leases
 /// does (default lease 64): the put that takes a lease adds 64 to `data_keys.encryption_count`,
 /// the next 63 only check the key (`encryptionsToCount` 0). Side variant 4' is variant 3 plus
@@ -44,7 +45,7 @@ struct PutBreakdownRun: Sendable {
 
     static let variants: [Variant] = [
         Variant(label: "1 raw insert of the blob", touches: "raw_versions (rowid table) + its PK index"),
-        Variant(label: "2 + workspace check + secrets bump", touches: "+ workspaces PK (read, and FK check); secrets (WITHOUT ROWID, PK)"),
+        Variant(label: "2 + ws check + secrets bump, store txn", touches: "+ workspaces PK (read, and FK check); secrets (WITHOUT ROWID, PK); BEGIN/COMMIT as the store runs them"),
         Variant(label: "3 version row instead of raw row", touches: "secret_versions (WITHOUT ROWID, PK) + secret_versions_dek; FK -> secrets"),
         Variant(label: "4 + data-key check, leased", touches: "+ data_keys PK (read; every 64th put: UPDATE +64); workspaces PK"),
         Variant(label: "5 + audit head read + record insert", touches: "+ audit_head (read); audit_log (rowid) + audit_log_workspace"),
@@ -278,7 +279,12 @@ struct SQLVariants: Sendable {
     /// but does not advance it, so its records take the sequence numbers from there.
     /// `perPutCounter`: count every put with `+1` (the code before leases) instead of leasing.
     func put(variant: Int, pool: DatabasePool, name: String, count: Int64, perPutCounter: Bool = false) throws {
-        try pool.write { db in
+        // Variant 1 is the raw GRDB insert (GRDB's transaction); the others run their
+        // transaction as the store does.
+        let transaction: ((Database) throws -> Void) throws -> Void = { body in
+            if variant <= 1 { try pool.write(body) } else { try SQLiteDirect.immediateTransaction(pool, body) }
+        }
+        try transaction { db in
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             if variant >= 2 {
                 _ = try SQLiteDirect.firstInteger(db.cachedStatement(sql: Self.workspaceCheck), in: db, [.text(workspace)])
@@ -311,8 +317,11 @@ struct SQLVariants: Sendable {
                 ])
             }
             guard variant >= 5 else { return }
-            let head = try Row.fetchOne(db.cachedStatement(sql: Self.headRead))
-            let sequence = max((head.flatMap { $0[0] as Int64? } ?? 0) + 1, count)
+            var stored: Int64 = 0
+            if let head = try SQLiteDirect.firstRow(db.cachedStatement(sql: Self.headRead), in: db, []), case .integer(let s) = head[0] {
+                stored = s
+            }
+            let sequence = max(stored + 1, count)
             var recordMAC = mac, seal = mac
             if variant >= 7 {
                 recordMAC = Data(try macKey.mac(Self.recordMessage(name: name)))
