@@ -11,6 +11,27 @@ extension SQLiteStore: LifecycleSecretStore {
     /// statement as the read it guards.
     static let workspaceIsActive = "NOT EXISTS (SELECT 1 FROM workspaces WHERE id = ?1 AND deleted_at IS NOT NULL)"
 
+    /// ``refuseInactiveWorkspace(_:_:)`` for a put, in the same statement: also answers whether
+    /// data key `dataKeyVersion` is usable (exists and is not retired), so that a put with a
+    /// leased encryption needs no statement of its own for it; nil when there is no such
+    /// workspace.
+    static func refuseInactiveWorkspace(_ db: Database, _ workspace: String, dataKeyVersion: UInt32) throws -> Bool? {
+        let stmt = try db.cachedStatement(sql: """
+            SELECT deleted_at IS NOT NULL, shredded_at IS NOT NULL,
+                   ?2 >= min_dek_version AND EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2)
+            FROM workspaces WHERE id = ?1
+            """)
+        guard let row = try SQLiteDirect.firstRow(stmt, in: db, [.text(workspace), .integer(Int64(dataKeyVersion))]) else {
+            return nil
+        }
+        guard row.count == 3, case .integer(let deleted) = row[0], case .integer(let shredded) = row[1],
+              case .integer(let usable) = row[2]
+        else { throw VaultError.storeCorrupted("the state of workspace '\(workspace)' does not decode") }
+        if shredded != 0 { throw VaultError.workspaceShredded(workspace) }
+        if deleted != 0 { throw VaultError.workspaceDeleted(workspace) }
+        return usable != 0
+    }
+
     /// Throws ``VaultError/workspaceShredded(_:)`` or ``VaultError/workspaceDeleted(_:)`` when
     /// `workspace` is in that state; does nothing for a live or missing workspace (each writer
     /// reports a missing one its own way). Call inside the write transaction.

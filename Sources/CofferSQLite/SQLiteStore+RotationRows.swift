@@ -85,11 +85,12 @@ extension SQLiteStore {
     /// `request.dataKeyVersion`, inside `putSecretVersion`'s write transaction (so the count
     /// and the limit are exact across processes): one UPDATE that applies only if the data key
     /// exists, is not retired and stays within the limit. Counting 0 (an encryption the vault
-    /// leased earlier) writes nothing and only checks the key is usable.
+    /// leased earlier) writes nothing and only checks the key is usable (`keyUsable`, when the
+    /// caller read it in its workspace check, saves that statement).
     /// - Throws: ``VaultError/dataKeyNotFound(workspace:version:)`` (missing or retired key),
     ///   ``VaultError/dataKeyExhausted(workspace:version:)``; the caller's transaction then
     ///   rolls back and nothing is written.
-    static func countEncryption(_ db: Database, _ request: PutSecretRequest) throws {
+    static func countEncryption(_ db: Database, _ request: PutSecretRequest, keyUsable: Bool? = nil) throws {
         let ws = request.workspace
         let version = request.dataKeyVersion
         let count = request.encryptionsToCount
@@ -108,10 +109,10 @@ extension SQLiteStore {
                 ])
             if changed == 1 { return }
         }
-        let usable = try SQLiteDirect.firstInteger(db.cachedStatement(sql: """
+        let usable = try keyUsable ?? (SQLiteDirect.firstInteger(db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2
                            AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1))
-            """), in: db, [.text(ws), .integer(Int64(version))]) == .some(.some(1))
+            """), in: db, [.text(ws), .integer(Int64(version))]) == .some(.some(1)))
         if usable {
             if count == 0 { return }
             throw VaultError.dataKeyExhausted(workspace: ws, version: version)

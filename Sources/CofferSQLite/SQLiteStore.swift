@@ -354,8 +354,8 @@ public final class SQLiteStore: SecretStore {
     ) async throws -> SecretVersionInfo {
         let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
         return try writeDirect { db in
-            try Self.refuseInactiveWorkspace(db, request.workspace)
-            return try Self.insertVersion(db, request, labels: labels, seal: seal)
+            let usable = try Self.refuseInactiveWorkspace(db, request.workspace, dataKeyVersion: request.dataKeyVersion)
+            return try Self.insertVersion(db, request, labels: labels, keyUsable: usable, seal: seal)
         }
     }
 
@@ -367,8 +367,8 @@ public final class SQLiteStore: SecretStore {
     ) async throws -> InlineAuditedPut {
         let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
         return try writeDirect { db in
-            try Self.refuseInactiveWorkspace(db, request.workspace)
-            let info = try Self.insertVersion(db, request, labels: labels, seal: seal)
+            let usable = try Self.refuseInactiveWorkspace(db, request.workspace, dataKeyVersion: request.dataKeyVersion)
+            let info = try Self.insertVersion(db, request, labels: labels, keyUsable: usable, seal: seal)
             _ = try Self.appendAudit(db, count: 1) { head in try audit(info, head) }
             return InlineAuditedPut(info: info, audited: true)
         }
@@ -377,9 +377,10 @@ public final class SQLiteStore: SecretStore {
     /// The body of a put inside its write transaction (shared by ``putSecretVersion(_:seal:)``
     /// and ``putSecretVersions(_:seal:)``, after the workspace-state check): check-and-set and
     /// the new number, the encryption count, `seal`, the insert and the pruning. Any throw
-    /// rolls the whole transaction back.
+    /// rolls the whole transaction back. `keyUsable`: whether the data key is usable, when the
+    /// caller's workspace check already read it.
     static func insertVersion(
-        _ db: Database, _ request: PutSecretRequest, labels: String, seal: (_ version: UInt32) throws -> [UInt8]
+        _ db: Database, _ request: PutSecretRequest, labels: String, keyUsable: Bool? = nil, seal: (_ version: UInt32) throws -> [UInt8]
     ) throws -> SecretVersionInfo {
         let maxVersions = max(1, request.maxVersions)
         let ws = request.workspace
@@ -390,7 +391,7 @@ public final class SQLiteStore: SecretStore {
         } else {
             version = try Self.nextVersion(db, workspace: ws, name: name)
         }
-        try Self.countEncryption(db, request)
+        try Self.countEncryption(db, request, keyUsable: keyUsable)
         let ciphertext = try seal(version)
         try SQLiteDirect.execute(db.cachedStatement(sql: """
             INSERT INTO secret_versions

@@ -22,7 +22,7 @@ import Logging
 /// through GRDB's `pool.write`; variant 8 is
 /// `WorkspaceScope.put` itself. Variant 4 counts encryptions as a vault with encryption leases
 /// does (default lease 64): the put that takes a lease adds 64 to `data_keys.encryption_count`,
-/// the next 63 only check the key (`encryptionsToCount` 0). Side variant 4' is variant 3 plus
+/// the next 63 count nothing (`encryptionsToCount` 0; the key check is part of variant 2's workspace statement, as in the store). Side variant 4' is variant 3 plus
 /// the per-put `+1` UPDATE of the code before leases, to show what leasing saves. Variants 2–7
 /// and 4' checkpoint the WAL as the store does (``SQLiteCheckpointer`` on the pool's writer:
 /// background passes, inline only past the bound); variant 1, the raw insert, keeps SQLite's
@@ -45,9 +45,9 @@ struct PutBreakdownRun: Sendable {
 
     static let variants: [Variant] = [
         Variant(label: "1 raw insert of the blob", touches: "raw_versions (rowid table) + its PK index"),
-        Variant(label: "2 + ws check + secrets bump, store txn", touches: "+ workspaces PK (read, and FK check); secrets (WITHOUT ROWID, PK); BEGIN/COMMIT as the store runs them"),
+        Variant(label: "2 + ws/key check + secrets bump, store txn", touches: "+ workspaces PK and data_keys PK (read, and FK check); secrets (WITHOUT ROWID, PK); BEGIN/COMMIT as the store runs them"),
         Variant(label: "3 version row instead of raw row", touches: "secret_versions (WITHOUT ROWID, PK) + secret_versions_dek; FK -> secrets"),
-        Variant(label: "4 + data-key check, leased", touches: "+ data_keys PK (read; every 64th put: UPDATE +64); workspaces PK"),
+        Variant(label: "4 + leased count", touches: "+ data_keys (every 64th put: UPDATE +64; the others nothing: the key check is in 2)"),
         Variant(label: "5 + audit head read + record insert", touches: "+ audit_head (read); audit_log (rowid) + audit_log_workspace"),
         Variant(label: "6 + audit head update (all store SQL)", touches: "+ audit_head (1 row)"),
         Variant(label: "7 + chain MACs and seal in the txn", touches: "(no more SQL: 2 BLAKE2b MACs + AES-GCM seal)"),
@@ -224,8 +224,13 @@ struct SQLVariants: Sendable {
     var token: SecretBytes
 
     static let rawInsert = "INSERT INTO raw_versions (workspace_id, name, version, ciphertext) VALUES (?, ?, ?, ?)"
-    /// `SQLiteStore.refuseInactiveWorkspace`.
-    static let workspaceCheck = "SELECT shredded_at IS NOT NULL FROM workspaces WHERE id = ? AND deleted_at IS NOT NULL"
+    /// `SQLiteStore.refuseInactiveWorkspace(_:_:dataKeyVersion:)`: the workspace's state and
+    /// whether the data key is usable, in one statement.
+    static let workspaceCheck = """
+        SELECT deleted_at IS NOT NULL, shredded_at IS NOT NULL,
+               ?2 >= min_dek_version AND EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2)
+        FROM workspaces WHERE id = ?1
+        """
     /// `SQLiteStore.nextVersion`: read the secret's last number, then insert the row at 1 or
     /// advance it.
     static let secretRead = "SELECT last_version FROM secrets WHERE workspace_id = ?1 AND name = ?2"
@@ -249,11 +254,6 @@ struct SQLVariants: Sendable {
         WHERE workspace_id = ?1 AND version = ?2
           AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
           AND (?3 IS NULL OR encryption_count <= ?3 - ?4)
-        """
-    /// `SQLiteStore.countEncryption`, a leased put (`encryptionsToCount` 0): the key check only.
-    static let keyCheck = """
-        SELECT EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2
-                       AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1))
         """
     /// `VaultConfiguration.encryptionLeaseSize` default.
     static let leaseSize: Int64 = 64
@@ -287,7 +287,9 @@ struct SQLVariants: Sendable {
         try transaction { db in
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             if variant >= 2 {
-                _ = try SQLiteDirect.firstInteger(db.cachedStatement(sql: Self.workspaceCheck), in: db, [.text(workspace)])
+                let state = try SQLiteDirect.firstRow(db.cachedStatement(sql: Self.workspaceCheck), in: db, [.text(workspace), .integer(1)])
+                guard let state, state.count == 3, case .integer(let usable) = state[2] else { preconditionFailure("workspace state") }
+                precondition(usable == 1)
             }
             var version: Int64 = 1
             if variant >= 2 {
@@ -302,9 +304,6 @@ struct SQLVariants: Sendable {
                 let changed = try SQLiteDirect.execute(
                     db.cachedStatement(sql: Self.counter), in: db, [.text(workspace), .integer(1), .integer(limit), .integer(Self.leaseSize)])
                 precondition(changed == 1)
-            } else if variant >= 4 {
-                let usable = try SQLiteDirect.firstInteger(db.cachedStatement(sql: Self.keyCheck), in: db, [.text(workspace), .integer(1)])
-                precondition(usable == .some(.some(1)))
             }
             var ciphertext = blob
             if variant >= 7 { ciphertext = Data(try seal(name: name, version: UInt32(version))) }
