@@ -94,7 +94,11 @@ extension SQLiteStore {
             throw VaultError.invalidValue(
                 "audit append expected \(count) record(s) numbered from \(head.sequence + 1) ending at the new head")
         }
-        let insert = try db.cachedStatement(sql: SQLitePutStatements.recordInsert)
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO audit_log
+                (sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         for record in records {
             let e = record.event
             try SQLiteDirect.execute(insert, in: db, [
@@ -105,13 +109,18 @@ extension SQLiteStore {
         }
         // The head row was just read: update it, or create it on the first append (a plain
         // UPDATE is cheaper than an upsert; the writer lock keeps the row as read).
-        let changed = try SQLiteDirect.execute(db.cachedStatement(sql: stored == nil ? SQLitePutStatements.headInsert : SQLitePutStatements.headUpdate), in: db, [
+        let changed = try SQLiteDirect.execute(db.cachedStatement(sql: stored == nil ? Self.headInsert : Self.headUpdate), in: db, [
             .integer(try SQLiteCoding.sequenceValue(newHead.sequence)), .blob(newHead.mac), .integer(Int64(newHead.keyVersion)),
             .blob(newHead.seal),
         ])
         guard changed == 1 else { throw VaultError.storeCorrupted("the audit head row vanished during an append") }
         return newHead
     }
+
+    /// The first head (the row does not exist before the first append).
+    static let headInsert = "INSERT INTO audit_head (id, sequence, mac, key_version, seal) VALUES (1, ?1, ?2, ?3, ?4)"
+    /// Every later head.
+    static let headUpdate = "UPDATE audit_head SET sequence = ?1, mac = ?2, key_version = ?3, seal = ?4 WHERE id = 1"
 
     /// The stored head, or genesis.
     private static func auditHead(_ db: Database) throws -> AuditChainHead {
@@ -121,7 +130,7 @@ extension SQLiteStore {
     /// The stored head; nil when there is no head row.
     private static func storedAuditHead(_ db: Database) throws -> AuditChainHead? {
         // Read on every put: through the C API, each column checked.
-        let stmt = try db.cachedStatement(sql: SQLitePutStatements.headRead)
+        let stmt = try db.cachedStatement(sql: "SELECT sequence, mac, key_version, seal FROM audit_head WHERE id = 1")
         guard let columns = try SQLiteDirect.firstRow(stmt, in: db, []) else { return nil }
         func integer(_ index: Int, _ column: String) throws -> Int64 {
             guard case .integer(let v) = columns[index] else { throw AuditRowDamage(.head, column: column) }

@@ -16,7 +16,11 @@ extension SQLiteStore: LifecycleSecretStore {
     /// leased encryption needs no statement of its own for it; nil when there is no such
     /// workspace.
     static func refuseInactiveWorkspace(_ db: Database, _ workspace: String, dataKeyVersion: UInt32) throws -> Bool? {
-        let stmt = try db.cachedStatement(sql: SQLitePutStatements.workspaceState)
+        let stmt = try db.cachedStatement(sql: """
+            SELECT deleted_at IS NOT NULL, shredded_at IS NOT NULL,
+                   ?2 >= min_dek_version AND EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2)
+            FROM workspaces WHERE id = ?1
+            """)
         guard let row = try SQLiteDirect.firstRow(stmt, in: db, [.text(workspace), .integer(Int64(dataKeyVersion))]) else {
             return nil
         }
@@ -32,8 +36,11 @@ extension SQLiteStore: LifecycleSecretStore {
     /// `workspace` is in that state; does nothing for a live or missing workspace (each writer
     /// reports a missing one its own way). Call inside the write transaction.
     static func refuseInactiveWorkspace(_ db: Database, _ workspace: String) throws {
-        // Data-key version 0 never exists: only the workspace's state matters here.
-        _ = try refuseInactiveWorkspace(db, workspace, dataKeyVersion: 0)
+        let stmt = try db.cachedStatement(sql: """
+            SELECT shredded_at IS NOT NULL FROM workspaces WHERE id = ? AND deleted_at IS NOT NULL
+            """)
+        guard let shredded = try SQLiteDirect.firstInteger(stmt, in: db, [.text(workspace)]) else { return }
+        throw shredded == 1 ? VaultError.workspaceShredded(workspace) : VaultError.workspaceDeleted(workspace)
     }
 
     /// (deleted, shredded) of `workspace`, or nil when there is no such workspace.

@@ -98,7 +98,12 @@ extension SQLiteStore {
             throw VaultError.invalidValue("cannot count \(count) encryptions at once")
         }
         if count > 0 {
-            let changed = try SQLiteDirect.execute(db.cachedStatement(sql: SQLitePutStatements.countEncryptions), in: db, [
+            let changed = try SQLiteDirect.execute(db.cachedStatement(sql: """
+                UPDATE data_keys SET encryption_count = encryption_count + ?4
+                WHERE workspace_id = ?1 AND version = ?2
+                  AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
+                  AND (?3 IS NULL OR encryption_count <= ?3 - ?4)
+                """), in: db, [
                     .text(ws), .integer(Int64(version)), .integer(request.dataKeyEncryptionLimit.map { Int64(clamping: $0) }),
                     .integer(Int64(count)),
                 ])

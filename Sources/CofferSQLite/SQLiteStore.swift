@@ -254,11 +254,19 @@ public final class SQLiteStore: SecretStore {
         }
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` … `COMMIT` transaction on the pool's writer (rolled
-    /// back when it throws), with both statements from the connection's statement cache
-    /// (``SQLiteDirect/immediateTransaction(_:_:)``: GRDB's transaction wrapper prepares them
-    /// anew for every transaction, a measurable part of a put).
     func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    /// ``write(_:)`` for the put: the same `BEGIN IMMEDIATE` … `COMMIT` (or `ROLLBACK` when
+    /// `body` throws) on the pool's writer, with the two statements taken from the connection's
+    /// statement cache and stepped through the C API (``SQLiteDirect``) instead of GRDB's
+    /// transaction wrapper, which prepares them anew for every transaction.
+    func writeDirect<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try SQLiteDirect.immediateTransaction(pool, body)
         } catch {
@@ -344,7 +352,11 @@ public final class SQLiteStore: SecretStore {
     public func putSecretVersion(
         _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8]
     ) async throws -> SecretVersionInfo {
-        try put(request, seal: seal) { _, _ in }
+        let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
+        return try writeDirect { db in
+            let usable = try Self.refuseInactiveWorkspace(db, request.workspace, dataKeyVersion: request.dataKeyVersion)
+            return try Self.insertVersion(db, request, labels: labels, keyUsable: usable, seal: seal)
+        }
     }
 
     /// See ``InlineAuditingStore/putSecretVersion(_:seal:audit:)``: the put and its audit record
@@ -353,25 +365,12 @@ public final class SQLiteStore: SecretStore {
         _ request: PutSecretRequest, seal: @Sendable (_ version: UInt32) throws -> [UInt8],
         audit: @Sendable (_ info: SecretVersionInfo, _ head: AuditChainHead) throws -> (records: [AuditRecord], head: AuditChainHead)
     ) async throws -> InlineAuditedPut {
-        let info = try put(request, seal: seal) { db, info in
-            _ = try Self.appendAudit(db, count: 1) { head in try audit(info, head) }
-        }
-        return InlineAuditedPut(info: info, audited: true)
-    }
-
-    /// One put in its write transaction: the workspace check (which also reads whether the
-    /// data key is usable), ``insertVersion(_:_:labels:keyUsable:seal:)``, then `then` with the
-    /// new version, in the same transaction.
-    private func put(
-        _ request: PutSecretRequest, seal: (_ version: UInt32) throws -> [UInt8],
-        then: (Database, SecretVersionInfo) throws -> Void
-    ) throws -> SecretVersionInfo {
         let labels = try SQLiteCoding.labelsJSON(request.metadata.labels)
-        return try write { db in
+        return try writeDirect { db in
             let usable = try Self.refuseInactiveWorkspace(db, request.workspace, dataKeyVersion: request.dataKeyVersion)
             let info = try Self.insertVersion(db, request, labels: labels, keyUsable: usable, seal: seal)
-            try then(db, info)
-            return info
+            _ = try Self.appendAudit(db, count: 1) { head in try audit(info, head) }
+            return InlineAuditedPut(info: info, audited: true)
         }
     }
 
@@ -394,7 +393,11 @@ public final class SQLiteStore: SecretStore {
         }
         try Self.countEncryption(db, request, keyUsable: keyUsable)
         let ciphertext = try seal(version)
-        try SQLiteDirect.execute(db.cachedStatement(sql: SQLitePutStatements.versionInsert), in: db, [
+        try SQLiteDirect.execute(db.cachedStatement(sql: """
+            INSERT INTO secret_versions
+                (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """), in: db, [
                 .text(ws), .text(name), .integer(Int64(version)), .integer(Int64(request.dataKeyVersion)), .blob(ciphertext),
                 .text(request.metadata.kind.rawValue), .text(request.metadata.contentType), .text(labels),
                 .integer(SQLiteCoding.optionalMicros(request.metadata.expiresAt)), .integer(SQLiteCoding.micros(request.now)),
@@ -421,11 +424,11 @@ public final class SQLiteStore: SecretStore {
     /// is held from `BEGIN IMMEDIATE`, so nothing changes between the two), so a later failure
     /// (a throwing `seal`, a number out of range) rolls the change back.
     private static func nextVersion(_ db: Database, workspace ws: String, name: String) throws -> UInt32 {
-        let read = try db.cachedStatement(sql: SQLitePutStatements.secretRead)
+        let read = try db.cachedStatement(sql: "SELECT last_version FROM secrets WHERE workspace_id = ?1 AND name = ?2")
         guard let stored = try SQLiteDirect.firstInteger(read, in: db, [.text(ws), .text(name)]) else {
             do {
                 try SQLiteDirect.execute(
-                    db.cachedStatement(sql: SQLitePutStatements.secretInsert), in: db,
+                    db.cachedStatement(sql: "INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)"), in: db,
                     [.text(ws), .text(name)])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
                 throw VaultError.workspaceNotFound(ws)
@@ -439,7 +442,7 @@ public final class SQLiteStore: SecretStore {
         }
         let version = try SQLiteCoding.version(next)
         try SQLiteDirect.execute(
-            db.cachedStatement(sql: SQLitePutStatements.secretAdvance), in: db,
+            db.cachedStatement(sql: "UPDATE secrets SET last_version = ?3 WHERE workspace_id = ?1 AND name = ?2"), in: db,
             [.text(ws), .text(name), .integer(next)])
         return version
     }

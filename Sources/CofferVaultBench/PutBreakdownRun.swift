@@ -15,7 +15,9 @@ import Logging
 /// delete), one write transaction per put holding cumulative subsets of the statements
 /// `SQLiteStore.putSecretVersion(_:seal:audit:)` runs for an unconditional put of a new name
 /// (`refuseInactiveWorkspace`, `nextVersion`, `countEncryption`, the `secret_versions` insert,
-/// `appendAudit`), the store's own SQL (`SQLitePutStatements`), run as the store runs them: in a transaction begun and committed with cached statements and bound
+/// `appendAudit`), copied verbatim from SQLiteStore.swift, SQLiteStore+RotationRows.swift,
+/// SQLiteStore+Lifecycle.swift and SQLiteStore+Audit.swift at the time of writing, and run as
+/// the store runs them: in a transaction begun and committed with cached statements and bound
 /// and stepped through the C API (`SQLiteDirect`); the raw insert (variants 1 and 1') goes
 /// through GRDB's `pool.write`; variant 8 is
 /// `WorkspaceScope.put` itself. Variant 4 counts encryptions as a vault with encryption leases
@@ -222,12 +224,18 @@ struct SQLVariants: Sendable {
     var token: SecretBytes
 
     static let rawInsert = "INSERT INTO raw_versions (workspace_id, name, version, ciphertext) VALUES (?, ?, ?, ?)"
-    /// The store's statements (one definition: `SQLitePutStatements`).
-    typealias SQL = SQLitePutStatements
-    static let workspaceCheck = SQL.workspaceState
-    static let secretRead = SQL.secretRead
-    static let secretInsert = SQL.secretInsert
-    static let secretAdvance = SQL.secretAdvance
+    /// `SQLiteStore.refuseInactiveWorkspace(_:_:dataKeyVersion:)`: the workspace's state and
+    /// whether the data key is usable, in one statement.
+    static let workspaceCheck = """
+        SELECT deleted_at IS NOT NULL, shredded_at IS NOT NULL,
+               ?2 >= min_dek_version AND EXISTS (SELECT 1 FROM data_keys WHERE workspace_id = ?1 AND version = ?2)
+        FROM workspaces WHERE id = ?1
+        """
+    /// `SQLiteStore.nextVersion`: read the secret's last number, then insert the row at 1 or
+    /// advance it.
+    static let secretRead = "SELECT last_version FROM secrets WHERE workspace_id = ?1 AND name = ?2"
+    static let secretInsert = "INSERT INTO secrets (workspace_id, name, last_version) VALUES (?1, ?2, 1)"
+    static let secretAdvance = "UPDATE secrets SET last_version = ?3 WHERE workspace_id = ?1 AND name = ?2"
 
     /// The statements of `SQLiteStore.nextVersion` (without its range checks); returns the new number.
     static func bump(_ db: Database, workspace: String, name: String) throws -> Int64 {
@@ -240,14 +248,31 @@ struct SQLVariants: Sendable {
         try SQLiteDirect.execute(db.cachedStatement(sql: secretAdvance), in: db, [.text(workspace), .text(name), .integer(last + 1)])
         return last + 1
     }
-    static let counter = SQL.countEncryptions
+    /// `SQLiteStore.countEncryption`, a put that counts (`encryptionsToCount` ?4 > 0).
+    static let counter = """
+        UPDATE data_keys SET encryption_count = encryption_count + ?4
+        WHERE workspace_id = ?1 AND version = ?2
+          AND version >= (SELECT min_dek_version FROM workspaces WHERE id = ?1)
+          AND (?3 IS NULL OR encryption_count <= ?3 - ?4)
+        """
     /// `VaultConfiguration.encryptionLeaseSize` default.
     static let leaseSize: Int64 = 64
-    static let versionInsert = SQL.versionInsert
-    static let headRead = SQL.headRead
-    static let recordInsert = SQL.recordInsert
-    /// Once the head row exists (every put here).
-    static let headUpdate = SQL.headUpdate
+    /// `SQLiteStore.insertVersion`.
+    static let versionInsert = """
+        INSERT INTO secret_versions
+            (workspace_id, name, version, dek_version, ciphertext, kind, content_type, labels, expires_at, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    /// `SQLiteStore.storedAuditHead`.
+    static let headRead = "SELECT sequence, mac, key_version, seal FROM audit_head WHERE id = 1"
+    /// `SQLiteStore.appendAudit`.
+    static let recordInsert = """
+        INSERT INTO audit_log
+            (sequence, time, actor, action, outcome, workspace, name, version, detail, key_version, mac)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    /// `SQLiteStore.appendAudit` once the head row exists (every put here).
+    static let headUpdate = "UPDATE audit_head SET sequence = ?1, mac = ?2, key_version = ?3, seal = ?4 WHERE id = 1"
 
     /// One put of `name` as variant `variant` (1–7 of ``PutBreakdownRun/variants``), in one
     /// write transaction. `count` numbers the variant's puts after the existing records: variant 5 reads the head
